@@ -1,0 +1,312 @@
+package org.edm.gateway;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Metrics;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.PubSecKeyOptions;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.auth.jwt.JWTAuthOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.JWTAuthHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.vertx.sqlclient.Pool;
+import java.util.Base64;
+import java.util.List;
+import java.util.function.Function;
+import org.edm.common.BusErrors;
+import org.edm.common.Caller;
+import org.edm.common.Database;
+import org.edm.common.PgUrl;
+import org.edm.common.Settings;
+import org.edm.tracking.TrackingAddresses;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP edge: login, the REST API and the public tracking paths. It owns no business
+ * logic; each request becomes an event-bus request to the concern that owns the path.
+ */
+public class GatewayVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
+
+  /** The smallest transparent 1x1 GIF. */
+  static final Buffer PIXEL = Buffer.buffer(Base64.getDecoder().decode(
+    "R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"));
+
+  private static final List<String> CONCERNS =
+    List.of("tracking", "webhook", "sessions", "imaging");
+  private static final Counter UNROUTED = Metrics.counter("edm.gateway.hits.unrouted");
+
+  private final DeliveryOptions hitDelivery = new DeliveryOptions().setSendTimeout(2000);
+  private Pool pool;
+  private LoginService logins;
+
+  @Override
+  public Future<?> start() {
+    Settings settings = new Settings(config());
+    PgUrl pg = PgUrl.parse("pg.url", settings.string("pg.url"));
+    pool = Database.pool(vertx, pg, "gateway", settings.integer("pg.poolSize", 1, 1000));
+    JWTAuth jwt = JWTAuth.create(vertx, new JWTAuthOptions()
+      .addPubSecKey(new PubSecKeyOptions()
+        .setAlgorithm("HS256")
+        .setBuffer(settings.string("auth.jwtSecret"))));
+    logins = new LoginService(vertx, pool, jwt, settings.integer("auth.tokenMinutes", 1,
+      525_600));
+
+    Router router = router(jwt, settings.integer("http.bodyLimit", 1024, Integer.MAX_VALUE));
+    return vertx.createHttpServer()
+      .requestHandler(router)
+      .listen(settings.integer("http.port", 0, 65535));
+  }
+
+  @Override
+  public Future<?> stop() {
+    return pool.close();
+  }
+
+  private Router router(JWTAuth jwt, int bodyLimit) {
+    Router router = Router.router(vertx);
+    router.get("/health").handler(this::health);
+    router.get("/metrics").handler(PrometheusScrapingHandler.create());
+    router.route(HttpMethod.GET, "/track/open/:token").handler(this::open);
+    router.route(HttpMethod.HEAD, "/track/open/:token").handler(this::open);
+    router.route(HttpMethod.GET, "/track/click/:token").handler(this::click);
+    router.route(HttpMethod.HEAD, "/track/click/:token").handler(this::click);
+
+    router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
+    router.post("/api/auth/login").handler(this::login);
+    router.route("/api/*").handler(JWTAuthHandler.create(jwt));
+    router.post("/api/messages").handler(forward(TrackingAddresses.REGISTER, this::messages));
+    router.get("/api/messages/:id").handler(forward(TrackingAddresses.MESSAGE, this::idOnly));
+    router.post("/api/messages/:id/instrument")
+      .handler(forward(TrackingAddresses.INSTRUMENT, ctx -> body(ctx).put("id", id(ctx))));
+    router.get("/api/campaigns/:id/stats").handler(forward(TrackingAddresses.STATS, this::idOnly));
+    router.put("/api/campaigns/:id/do-not-track")
+      .handler(forward(TrackingAddresses.CAMPAIGN_DNT, ctx -> campaignDnt(ctx, true)));
+    router.delete("/api/campaigns/:id/do-not-track")
+      .handler(forward(TrackingAddresses.CAMPAIGN_DNT, ctx -> campaignDnt(ctx, false)));
+    router.put("/api/do-not-track/:email")
+      .handler(forward(TrackingAddresses.RECIPIENT_DNT, ctx -> recipientDnt(ctx, true)));
+    router.delete("/api/do-not-track/:email")
+      .handler(forward(TrackingAddresses.RECIPIENT_DNT, ctx -> recipientDnt(ctx, false)));
+
+    router.route().last().handler(ctx -> ctx.fail(404));
+    router.route().failureHandler(this::failure);
+    return router;
+  }
+
+  private JsonObject hitRequest(RoutingContext ctx, String kind) {
+    return new JsonObject()
+      .put("kind", kind)
+      .put("token", ctx.pathParam("token"))
+      .put("at", System.currentTimeMillis())
+      .put("peer", ctx.request().remoteAddress().hostAddress())
+      .put("forwardedFor", ctx.request().getHeader("X-Forwarded-For"))
+      .put("userAgent", ctx.request().getHeader(HttpHeaders.USER_AGENT))
+      .put("method", ctx.request().method().name());
+  }
+
+  /** The pixel is answered at once, whatever happens to the hit: a mail client must never
+   *  show a broken image, and the answer is the same either way. */
+  private void open(RoutingContext ctx) {
+    vertx.eventBus().request(TrackingAddresses.HIT, hitRequest(ctx, "open"), hitDelivery)
+      .onFailure(err -> UNROUTED.increment());
+    noStore(ctx.response())
+      .putHeader(HttpHeaders.CONTENT_TYPE, "image/gif")
+      .end(PIXEL);
+  }
+
+  private void click(RoutingContext ctx) {
+    vertx.eventBus().<JsonObject>request(TrackingAddresses.HIT, hitRequest(ctx, "click"),
+        hitDelivery)
+      .onSuccess(reply -> noStore(ctx.response())
+        .setStatusCode(302)
+        .putHeader(HttpHeaders.LOCATION, reply.body().getString("location"))
+        .end())
+      .onFailure(err -> {
+        if (!(err instanceof ReplyException reply && reply.failureCode() == 400)) {
+          UNROUTED.increment();
+        }
+        ctx.fail(err);
+      });
+  }
+
+  private static HttpServerResponse noStore(HttpServerResponse response) {
+    return response
+      .putHeader(HttpHeaders.CACHE_CONTROL, "no-store, no-cache, must-revalidate, max-age=0")
+      .putHeader("Pragma", "no-cache")
+      .putHeader(HttpHeaders.EXPIRES, "0");
+  }
+
+  private void login(RoutingContext ctx) {
+    JsonObject body = body(ctx);
+    Object user = body.getValue("usernameOrEmail");
+    Object password = body.getValue("password");
+    if (!(user instanceof String name) || name.isBlank() || !(password instanceof String)) {
+      ctx.fail(BusErrors.of(400, "expected {usernameOrEmail, password} as text"));
+      return;
+    }
+    logins.login(name.trim(), (String) password)
+      .onSuccess(answer -> json(ctx, 200, answer))
+      .onFailure(ctx::fail);
+  }
+
+  /** Sends what build makes of the request to address, as the logged-in caller. */
+  private io.vertx.core.Handler<RoutingContext> forward(String address,
+      Function<RoutingContext, JsonObject> build) {
+    return ctx -> {
+      JsonObject request;
+      try {
+        request = build.apply(ctx);
+      } catch (ReplyException e) {
+        ctx.fail(e);
+        return;
+      }
+      Caller caller = new Caller(Long.parseLong(ctx.user().principal().getString("sub")),
+        ctx.user().principal().getString("role"));
+      DeliveryOptions delivery = caller.deliveryOptions().setSendTimeout(30_000);
+      vertx.eventBus().<JsonObject>request(address, request, delivery)
+        .onSuccess(reply -> json(ctx, 200,
+          new JsonObject().put("success", true).put("data", reply.body())))
+        .onFailure(ctx::fail);
+    };
+  }
+
+  private JsonObject messages(RoutingContext ctx) {
+    Object parsed = parse(ctx);
+    if (parsed instanceof JsonArray list) {
+      return new JsonObject().put("messages", list);
+    }
+    if (parsed instanceof JsonObject object && object.getValue("messages") instanceof JsonArray) {
+      return object;
+    }
+    throw BusErrors.of(400, "expected a JSON array of messages or {messages: [...]}");
+  }
+
+  private JsonObject idOnly(RoutingContext ctx) {
+    return new JsonObject().put("id", id(ctx));
+  }
+
+  private static String id(RoutingContext ctx) {
+    return ctx.pathParam("id");
+  }
+
+  private JsonObject campaignDnt(RoutingContext ctx, boolean doNotTrack) {
+    return new JsonObject().put("campaignId", id(ctx)).put("doNotTrack", doNotTrack);
+  }
+
+  private JsonObject recipientDnt(RoutingContext ctx, boolean doNotTrack) {
+    return new JsonObject().put("email", ctx.pathParam("email")).put("doNotTrack", doNotTrack);
+  }
+
+  private static Object parse(RoutingContext ctx) {
+    if (ctx.body().length() == 0) {
+      throw BusErrors.of(400, "request body is empty, expected JSON");
+    }
+    try {
+      return ctx.body().buffer().toJsonValue();
+    } catch (DecodeException e) {
+      throw BusErrors.of(400, "request body is not valid JSON");
+    }
+  }
+
+  private static JsonObject body(RoutingContext ctx) {
+    if (parse(ctx) instanceof JsonObject object) {
+      return object;
+    }
+    throw BusErrors.of(400, "expected a JSON object");
+  }
+
+  /** 200 when every concern answers up, else 503 naming what is down. */
+  private void health(RoutingContext ctx) {
+    DeliveryOptions quick = new DeliveryOptions().setSendTimeout(2000);
+    Future<JsonObject> gateway = pool.query("SELECT 1").execute()
+      .map(rows -> new JsonObject().put("status", "up").put("postgres", "up"))
+      .otherwise(err -> new JsonObject().put("status", "down").put("postgres", "down"));
+    List<Future<JsonObject>> checks = CONCERNS.stream()
+      .map(concern -> vertx.eventBus().<JsonObject>request(concern + ".health",
+          new JsonObject(), quick)
+        .map(reply -> reply.body())
+        .otherwise(err -> new JsonObject().put("status", "down")
+          .put("reason", err.getMessage())))
+      .toList();
+    Future.join(gateway, Future.join(checks)).onComplete(done -> {
+      JsonObject concerns = new JsonObject().put("gateway", gateway.result());
+      JsonArray down = new JsonArray();
+      for (int i = 0; i < CONCERNS.size(); i++) {
+        concerns.put(CONCERNS.get(i), checks.get(i).result());
+      }
+      concerns.forEach(entry -> {
+        if (!"up".equals(((JsonObject) entry.getValue()).getString("status"))) {
+          down.add(entry.getKey());
+        }
+      });
+      JsonObject answer = new JsonObject()
+        .put("status", down.isEmpty() ? "up" : "down")
+        .put("down", down)
+        .put("concerns", concerns);
+      json(ctx, down.isEmpty() ? 200 : 503, answer);
+    });
+  }
+
+  private void failure(RoutingContext ctx) {
+    Throwable err = ctx.failure();
+    int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
+    String message = switch (status) {
+      case 401 -> "authentication required: send a valid token as Authorization: Bearer";
+      case 404 -> "no such resource: " + ctx.request().path();
+      case 405 -> "method not allowed";
+      case 413 -> "request body too large";
+      default -> "internal error";
+    };
+    if (err instanceof ReplyException reply) {
+      switch (reply.failureType()) {
+        case NO_HANDLERS -> {
+          status = 503;
+          message = "the service for this path is not running";
+        }
+        case TIMEOUT -> {
+          status = 504;
+          message = "the service for this path did not answer in time";
+        }
+        default -> {
+          status = reply.failureCode() >= 400 && reply.failureCode() < 600
+            ? reply.failureCode() : 500;
+          message = reply.getMessage();
+        }
+      }
+    }
+    if (status >= 500) {
+      LOG.error("{} {} failed with {}", ctx.request().method(), ctx.request().path(), status,
+        err);
+    } else {
+      LOG.debug("{} {}: {} {}", ctx.request().method(), ctx.request().path(), status, message);
+    }
+    if (ctx.response().headWritten()) {
+      ctx.response().reset();
+      return;
+    }
+    json(ctx, status, new JsonObject().put("success", false)
+      .put("error", new JsonObject().put("message", message)));
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response()
+      .setStatusCode(status)
+      .putHeader(HttpHeaders.CONTENT_TYPE, "application/json; charset=utf-8")
+      .end(body.encode());
+  }
+}

@@ -1,0 +1,16 @@
+package org.edm.sessions;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+import org.edm.common.BusService;
+
+/** The sessions concern. Until its issue fills it, it deploys and reports itself healthy. */
+public class SessionsVerticle extends VerticleBase {
+
+  @Override
+  public Future<?> start() {
+    return BusService.serve(vertx, SessionsAddresses.HEALTH,
+      message -> Future.succeededFuture(new JsonObject().put("status", "up")));
+  }
+}

@@ -1,0 +1,16 @@
+package org.edm.tracking;
+
+import java.util.UUID;
+
+/** One accepted open or click, as it travels through the stream into PostgreSQL. */
+public record Hit(String streamId, UUID messageId, boolean open, String url, long occurredAt,
+    String ip, String userAgent, String agentClass) {
+
+  public boolean people() {
+    return "person".equals(agentClass) || "proxy".equals(agentClass);
+  }
+
+  public Hit withStreamId(String id) {
+    return new Hit(id, messageId, open, url, occurredAt, ip, userAgent, agentClass);
+  }
+}

@@ -1,0 +1,303 @@
+package org.edm.tracking;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Writes a batch of hits and the campaign aggregates they change in one transaction. The
+ * hits table is unique on the stream entry id and aggregates count only rows that were
+ * really inserted, so storing a redelivered batch again changes nothing.
+ */
+public final class HitStore {
+
+  private static final String INSERT_HITS = """
+      INSERT INTO tracking.hits (stream_id, message_id, campaign_id, kind, url, occurred_at, ip,
+                                 user_agent, agent_class, people)
+      SELECT h.stream_id, h.message_id, m.campaign_id, h.kind, h.url, h.occurred_at,
+             h.ip::inet, h.user_agent, h.agent_class, h.people
+      FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[],
+                  $6::text[], $7::text[], $8::text[], $9::bool[])
+             AS h (stream_id, message_id, kind, url, occurred_at, ip, user_agent, agent_class,
+                   people)
+      JOIN tracking.messages m ON m.id = h.message_id
+      JOIN tracking.campaigns c ON c.id = m.campaign_id
+      WHERE NOT c.do_not_track
+        AND NOT EXISTS (SELECT 1 FROM tracking.do_not_track d
+                        WHERE d.owner_id = m.owner_id AND d.email = lower(m.recipient))
+      ON CONFLICT (stream_id) DO NOTHING
+      RETURNING campaign_id, message_id, kind, url, occurred_at, agent_class, people
+      """;
+
+  private static final String INSERT_FIRSTS = """
+      INSERT INTO tracking.firsts (message_id, kind, url, campaign_id)
+      SELECT DISTINCT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
+      ON CONFLICT DO NOTHING
+      RETURNING campaign_id, kind, url
+      """;
+
+  private static final String UPDATE_MESSAGES = """
+      UPDATE tracking.messages m
+      SET opened_at = LEAST(m.opened_at, u.opened_at),
+          clicked_at = LEAST(m.clicked_at, u.clicked_at),
+          last_opened_at = GREATEST(m.last_opened_at, u.opened_last),
+          last_clicked_at = GREATEST(m.last_clicked_at, u.clicked_last),
+          status = CASE
+            WHEN m.status IN ('bounced', 'complained', 'unsubscribed') THEN m.status
+            WHEN u.clicked_at IS NOT NULL OR m.status = 'clicked' THEN 'clicked'
+            ELSE 'opened' END
+      FROM (SELECT id,
+                   min(at) FILTER (WHERE kind = 'open') AS opened_at,
+                   max(at) FILTER (WHERE kind = 'open') AS opened_last,
+                   min(at) FILTER (WHERE kind = 'click') AS clicked_at,
+                   max(at) FILTER (WHERE kind = 'click') AS clicked_last
+            FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS h (id, kind, at)
+            GROUP BY id) u
+      WHERE m.id = u.id
+      """;
+
+  private static final String UPSERT_STATS = """
+      INSERT INTO tracking.campaign_stats AS s (campaign_id, opens, unique_opens, clicks,
+        unique_clicks, open_person, open_proxy, open_prefetch, open_bot, click_person,
+        click_proxy, click_prefetch, click_bot)
+      SELECT * FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[],
+        $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[],
+        $13::int8[])
+      ON CONFLICT (campaign_id) DO UPDATE SET
+        opens = s.opens + EXCLUDED.opens,
+        unique_opens = s.unique_opens + EXCLUDED.unique_opens,
+        clicks = s.clicks + EXCLUDED.clicks,
+        unique_clicks = s.unique_clicks + EXCLUDED.unique_clicks,
+        open_person = s.open_person + EXCLUDED.open_person,
+        open_proxy = s.open_proxy + EXCLUDED.open_proxy,
+        open_prefetch = s.open_prefetch + EXCLUDED.open_prefetch,
+        open_bot = s.open_bot + EXCLUDED.open_bot,
+        click_person = s.click_person + EXCLUDED.click_person,
+        click_proxy = s.click_proxy + EXCLUDED.click_proxy,
+        click_prefetch = s.click_prefetch + EXCLUDED.click_prefetch,
+        click_bot = s.click_bot + EXCLUDED.click_bot
+      """;
+
+  private static final String UPSERT_LINKS = """
+      INSERT INTO tracking.campaign_links AS l (campaign_id, url, clicks, people_clicks,
+        unique_clicks)
+      SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[])
+      ON CONFLICT (campaign_id, url) DO UPDATE SET
+        clicks = l.clicks + EXCLUDED.clicks,
+        people_clicks = l.people_clicks + EXCLUDED.people_clicks,
+        unique_clicks = l.unique_clicks + EXCLUDED.unique_clicks
+      """;
+
+  private static final String UPSERT_HOURLY = """
+      INSERT INTO tracking.campaign_hourly AS h (campaign_id, hour, opens, people_opens, clicks,
+        people_clicks)
+      SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::int8[], $4::int8[], $5::int8[],
+        $6::int8[])
+      ON CONFLICT (campaign_id, hour) DO UPDATE SET
+        opens = h.opens + EXCLUDED.opens,
+        people_opens = h.people_opens + EXCLUDED.people_opens,
+        clicks = h.clicks + EXCLUDED.clicks,
+        people_clicks = h.people_clicks + EXCLUDED.people_clicks
+      """;
+
+  private static final List<String> CLASSES = List.of("person", "proxy", "prefetch", "bot");
+
+  private final Pool pool;
+
+  public HitStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** Stores the batch; the future holds how many hits were new (stored for the first time). */
+  public Future<Integer> persist(List<Hit> hits) {
+    if (hits.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    return pool.withTransaction(conn -> insertHits(conn, hits)
+      .compose(stored -> stored.isEmpty()
+        ? Future.succeededFuture(0)
+        : applyAggregates(conn, stored).map(stored.size())));
+  }
+
+  private Future<List<Row>> insertHits(SqlConnection conn, List<Hit> hits) {
+    int n = hits.size();
+    String[] streamIds = new String[n];
+    UUID[] messageIds = new UUID[n];
+    String[] kinds = new String[n];
+    String[] urls = new String[n];
+    OffsetDateTime[] times = new OffsetDateTime[n];
+    String[] ips = new String[n];
+    String[] agents = new String[n];
+    String[] classes = new String[n];
+    Boolean[] people = new Boolean[n];
+    for (int i = 0; i < n; i++) {
+      Hit hit = hits.get(i);
+      streamIds[i] = hit.streamId();
+      messageIds[i] = hit.messageId();
+      kinds[i] = hit.open() ? "open" : "click";
+      urls[i] = hit.url();
+      times[i] = toTime(hit.occurredAt());
+      ips[i] = hit.ip();
+      agents[i] = hit.userAgent();
+      classes[i] = hit.agentClass();
+      people[i] = hit.people();
+    }
+    Tuple args = Tuple.of(streamIds, messageIds, kinds, urls, times, ips, agents, classes)
+      .addArrayOfBoolean(people);
+    return conn.preparedQuery(INSERT_HITS).execute(args).map(HitStore::rows);
+  }
+
+  private Future<Void> applyAggregates(SqlConnection conn, List<Row> stored) {
+    return insertFirsts(conn, stored)
+      .compose(firsts -> updateMessages(conn, stored)
+        .compose(v -> upsertStats(conn, stored, firsts))
+        .compose(v -> upsertLinks(conn, stored, firsts))
+        .compose(v -> upsertHourly(conn, stored)));
+  }
+
+  /** Records first people-opens and clicks; what comes back is new, so counts as unique. */
+  private Future<List<Row>> insertFirsts(SqlConnection conn, List<Row> stored) {
+    List<UUID> ids = new ArrayList<>();
+    List<String> kinds = new ArrayList<>();
+    List<String> urls = new ArrayList<>();
+    List<String> campaigns = new ArrayList<>();
+    for (Row row : stored) {
+      if (!row.getBoolean("people")) {
+        continue;
+      }
+      String kind = row.getString("kind");
+      ids.add(row.getUUID("message_id"));
+      kinds.add(kind);
+      urls.add("");
+      campaigns.add(row.getString("campaign_id"));
+      if ("click".equals(kind)) {
+        ids.add(row.getUUID("message_id"));
+        kinds.add(kind);
+        urls.add(row.getString("url"));
+        campaigns.add(row.getString("campaign_id"));
+      }
+    }
+    if (ids.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    Tuple args = Tuple.of(ids.toArray(new UUID[0]), kinds.toArray(new String[0]),
+      urls.toArray(new String[0]), campaigns.toArray(new String[0]));
+    return conn.preparedQuery(INSERT_FIRSTS).execute(args).map(HitStore::rows);
+  }
+
+  /** Message status and event times move only with hits from people. */
+  private Future<Void> updateMessages(SqlConnection conn, List<Row> stored) {
+    List<Row> people = stored.stream().filter(row -> row.getBoolean("people")).toList();
+    if (people.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    UUID[] ids = people.stream().map(row -> row.getUUID("message_id")).toArray(UUID[]::new);
+    String[] kinds = people.stream().map(row -> row.getString("kind")).toArray(String[]::new);
+    OffsetDateTime[] times = people.stream()
+      .map(row -> row.getOffsetDateTime("occurred_at"))
+      .toArray(OffsetDateTime[]::new);
+    return conn.preparedQuery(UPDATE_MESSAGES).execute(Tuple.of(ids, kinds, times)).mapEmpty();
+  }
+
+  private Future<Void> upsertStats(SqlConnection conn, List<Row> stored, List<Row> firsts) {
+    Map<String, long[]> byCampaign = new HashMap<>();
+    for (Row row : stored) {
+      long[] counts = byCampaign.computeIfAbsent(row.getString("campaign_id"), k -> new long[12]);
+      boolean open = "open".equals(row.getString("kind"));
+      counts[open ? 0 : 2]++;
+      counts[(open ? 4 : 8) + CLASSES.indexOf(row.getString("agent_class"))]++;
+    }
+    for (Row first : firsts) {
+      if (first.getString("url").isEmpty()) {
+        long[] counts = byCampaign.computeIfAbsent(first.getString("campaign_id"),
+          k -> new long[12]);
+        counts["open".equals(first.getString("kind")) ? 1 : 3]++;
+      }
+    }
+    int n = byCampaign.size();
+    String[] campaigns = byCampaign.keySet().toArray(new String[0]);
+    Tuple args = Tuple.tuple().addArrayOfString(campaigns);
+    for (int column = 0; column < 12; column++) {
+      Long[] values = new Long[n];
+      for (int i = 0; i < n; i++) {
+        values[i] = byCampaign.get(campaigns[i])[column];
+      }
+      args.addArrayOfLong(values);
+    }
+    return conn.preparedQuery(UPSERT_STATS).execute(args).mapEmpty();
+  }
+
+  private Future<Void> upsertLinks(SqlConnection conn, List<Row> stored, List<Row> firsts) {
+    Map<List<String>, long[]> byLink = new HashMap<>();
+    for (Row row : stored) {
+      if ("click".equals(row.getString("kind"))) {
+        long[] counts = byLink.computeIfAbsent(
+          List.of(row.getString("campaign_id"), row.getString("url")), k -> new long[3]);
+        counts[0]++;
+        counts[1] += row.getBoolean("people") ? 1 : 0;
+      }
+    }
+    for (Row first : firsts) {
+      if (!first.getString("url").isEmpty()) {
+        byLink.get(List.of(first.getString("campaign_id"), first.getString("url")))[2]++;
+      }
+    }
+    if (byLink.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<List<String>> keys = new ArrayList<>(byLink.keySet());
+    Tuple args = Tuple.of(
+      keys.stream().map(key -> key.get(0)).toArray(String[]::new),
+      keys.stream().map(key -> key.get(1)).toArray(String[]::new),
+      keys.stream().map(key -> byLink.get(key)[0]).toArray(Long[]::new),
+      keys.stream().map(key -> byLink.get(key)[1]).toArray(Long[]::new),
+      keys.stream().map(key -> byLink.get(key)[2]).toArray(Long[]::new));
+    return conn.preparedQuery(UPSERT_LINKS).execute(args).mapEmpty();
+  }
+
+  private Future<Void> upsertHourly(SqlConnection conn, List<Row> stored) {
+    Map<List<Object>, long[]> byHour = new HashMap<>();
+    for (Row row : stored) {
+      OffsetDateTime hour = row.getOffsetDateTime("occurred_at")
+        .withOffsetSameInstant(ZoneOffset.UTC)
+        .truncatedTo(ChronoUnit.HOURS);
+      long[] counts = byHour.computeIfAbsent(List.of(row.getString("campaign_id"), hour),
+        k -> new long[4]);
+      int base = "open".equals(row.getString("kind")) ? 0 : 2;
+      counts[base]++;
+      counts[base + 1] += row.getBoolean("people") ? 1 : 0;
+    }
+    List<List<Object>> keys = new ArrayList<>(byHour.keySet());
+    Tuple args = Tuple.tuple()
+      .addArrayOfString(keys.stream().map(key -> (String) key.get(0)).toArray(String[]::new))
+      .addArrayOfOffsetDateTime(
+        keys.stream().map(key -> (OffsetDateTime) key.get(1)).toArray(OffsetDateTime[]::new));
+    for (int column = 0; column < 4; column++) {
+      int c = column;
+      args.addArrayOfLong(keys.stream().map(key -> byHour.get(key)[c]).toArray(Long[]::new));
+    }
+    return conn.preparedQuery(UPSERT_HOURLY).execute(args).mapEmpty();
+  }
+
+  private static List<Row> rows(RowSet<Row> rowSet) {
+    List<Row> rows = new ArrayList<>(rowSet.rowCount());
+    rowSet.forEach(rows::add);
+    return rows;
+  }
+
+  static OffsetDateTime toTime(long epochMillis) {
+    return OffsetDateTime.ofInstant(Instant.ofEpochMilli(epochMillis), ZoneOffset.UTC);
+  }
+}
