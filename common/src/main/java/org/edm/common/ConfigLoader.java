@@ -53,6 +53,7 @@ public final class ConfigLoader {
     keys.put("EDM_TRACKING_FLUSH_MS", "tracking.flushIntervalMs");
     keys.put("EDM_TRACKING_STREAM", "tracking.stream");
     keys.put("EDM_IP_TRUNCATE", "tracking.truncateIp");
+    keys.put("EDM_TRACKING_MIN_CLICK_MS", "tracking.minHumanClickMs");
     keys.put("WEBHOOK_BASE_URL", "webhook.baseUrl");
     keys.put("WEBHOOK_SECRET", "webhook.secret");
     keys.put("IMAGE_UPLOAD_PATH", "imaging.uploadPath");
