@@ -213,11 +213,12 @@ public class GatewayVerticle extends VerticleBase {
   }
 
   private static Object parse(RoutingContext ctx) {
-    if (ctx.body().length() == 0) {
+    Buffer body = ctx.body().buffer();
+    if (body == null || body.length() == 0) {
       throw BusErrors.of(400, "request body is empty, expected JSON");
     }
     try {
-      return ctx.body().buffer().toJsonValue();
+      return body.toJsonValue();
     } catch (DecodeException e) {
       throw BusErrors.of(400, "request body is not valid JSON");
     }

@@ -1,0 +1,174 @@
+package org.edm.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Login, access rules, error bodies, message registration, health and metrics. */
+class ApiTest {
+
+  private static TestSystem system;
+  private static String admin;
+  private static String operator;
+  private static String reader;
+
+  @BeforeAll
+  static void start() {
+    system = TestSystem.start("api");
+    admin = system.adminToken();
+    system.createUser("olivia", "operator-password", "operator", true);
+    system.createUser("rita", "reader-password", "read_only", true);
+    system.createUser("gone", "gone-password", "operator", false);
+    operator = system.login("olivia@example.org", "operator-password");
+    reader = system.login("rita", "reader-password");
+  }
+
+  @AfterAll
+  static void stop() {
+    system.close();
+  }
+
+  @Test
+  void logsInWithUsernameOrEmailAndAnswersTheUser() {
+    HttpResponse<Buffer> response = post("/api/auth/login", null,
+      new JsonObject().put("usernameOrEmail", "ADMIN@example.org")
+        .put("password", TestSystem.ADMIN_PASSWORD).encode());
+    JsonObject body = response.bodyAsJsonObject();
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(body.getBoolean("success")).isTrue();
+    assertThat(body.getString("token")).matches("[\\w-]+\\.[\\w-]+\\.[\\w-]+");
+    assertThat(body.getJsonObject("data").getString("username")).isEqualTo("admin");
+    assertThat(body.getJsonObject("data").getString("role")).isEqualTo("admin");
+    assertThat(body.getJsonObject("data").getLong("id")).isPositive();
+  }
+
+  @Test
+  void refusesBadCredentialsInactiveUsersAndMalformedBodies() {
+    assertError(post("/api/auth/login", null, login("admin", "wrong")), 401, "wrong username");
+    assertError(post("/api/auth/login", null, login("nobody", "x")), 401, "wrong username");
+    assertError(post("/api/auth/login", null, login("gone", "gone-password")), 403, "inactive");
+    assertError(post("/api/auth/login", null, "{not json"), 400, "not valid JSON");
+    assertError(post("/api/auth/login", null, "{\"usernameOrEmail\": 5}"), 400,
+      "usernameOrEmail");
+    assertError(post("/api/auth/login", null, ""), 400, "empty");
+  }
+
+  @Test
+  void requiresAValidTokenOnEveryOtherApiRoute() {
+    assertError(get("/api/campaigns/x/stats", null), 401, "authentication required");
+    assertError(get("/api/campaigns/x/stats", "not.a.token"), 401, "authentication required");
+    String forged = admin.substring(0, admin.lastIndexOf('.') + 1) + "AAAA";
+    assertError(get("/api/campaigns/x/stats", forged), 401, "authentication required");
+    assertError(get("/api/nothing-here", admin), 404, "no such resource");
+  }
+
+  @Test
+  void registersMessagesOnceAndNamesTheBadEntryAndField() {
+    String id = UUID.randomUUID().toString();
+    JsonArray batch = new JsonArray()
+      .add(message(id, "spring-sale", "ann@example.com"))
+      .add(message(UUID.randomUUID().toString(), "spring-sale", "bob@example.com"));
+
+    JsonObject first = post("/api/messages", operator, batch.encode()).bodyAsJsonObject();
+    JsonObject again = post("/api/messages", operator, batch.encode()).bodyAsJsonObject();
+    assertThat(first.getJsonObject("data").getInteger("registered")).isEqualTo(2);
+    assertThat(again.getJsonObject("data").getInteger("registered")).isZero();
+    assertThat(again.getJsonObject("data").getInteger("unchanged")).isEqualTo(2);
+
+    JsonObject stored = get("/api/messages/" + id, operator).bodyAsJsonObject()
+      .getJsonObject("data");
+    assertThat(stored.getString("status")).isEqualTo("sent");
+    assertThat(stored.getString("recipient")).isEqualTo("ann@example.com");
+    assertThat(stored.getJsonObject("events").getString("sent")).isNotNull();
+
+    JsonArray bad = new JsonArray().add(message(UUID.randomUUID().toString(), "c", "a@b.co"))
+      .add(message(UUID.randomUUID().toString(), "c", "not-an-address"));
+    assertError(post("/api/messages", operator, bad.encode()), 400, "messages[1].recipient");
+    JsonArray badId = new JsonArray().add(message("1234", "c", "a@b.co"));
+    assertError(post("/api/messages", operator, badId.encode()), 400, "messages[0].id");
+    assertError(post("/api/messages", operator, "{}"), 400, "array of messages");
+    assertThat(system.queryLong("SELECT count(*) FROM tracking.messages WHERE campaign_id = 'c'"))
+      .isZero();
+  }
+
+  @Test
+  void keepsCampaignsAndMessagesToTheirOwner() {
+    String id = UUID.randomUUID().toString();
+    post("/api/messages", operator, new JsonArray().add(message(id, "olivias", "x@y.io"))
+      .encode());
+
+    JsonArray intrusion = new JsonArray()
+      .add(message(UUID.randomUUID().toString(), "olivias", "z@y.io"));
+    assertError(post("/api/messages", otherOperator(), intrusion.encode()), 403,
+      "belongs to another user");
+    assertError(get("/api/campaigns/olivias/stats", reader), 404, "no campaign");
+    assertError(get("/api/messages/" + id, reader), 404, "no message");
+    assertThat(get("/api/messages/" + id, admin).statusCode()).isEqualTo(200);
+    assertThat(get("/api/campaigns/olivias/stats", admin).statusCode()).isEqualTo(200);
+    assertError(post("/api/messages", reader, intrusion.encode()), 403, "read-only");
+  }
+
+  @Test
+  void reportsHealthAndPrometheusMetrics() {
+    HttpResponse<Buffer> health = get("/health", null);
+    assertThat(health.statusCode()).isEqualTo(200);
+    assertThat(health.bodyAsJsonObject().getString("status")).isEqualTo("up");
+    assertThat(health.bodyAsJsonObject().getJsonObject("concerns").fieldNames())
+      .contains("gateway", "tracking", "webhook", "sessions", "imaging");
+
+    String metrics = get("/metrics", null).bodyAsString();
+    assertThat(metrics).contains("edm_tracking_hits_accepted_total")
+      .contains("edm_tracking_hits_dropped_total")
+      .contains("edm_tracking_hits_persisted_total")
+      .contains("edm_tracking_stream_backlog")
+      .contains("vertx_http_server_requests_total")
+      .contains("route=\"/health\"");
+  }
+
+  /** A second operator, so that olivia's campaign is someone else's. */
+  private static String otherOperator() {
+    system.createUser("oscar", "oscar-password", "operator", true);
+    return system.login("oscar", "oscar-password");
+  }
+
+  private static JsonObject message(String id, String campaign, String recipient) {
+    return new JsonObject().put("id", id).put("campaignId", campaign).put("recipient", recipient);
+  }
+
+  private static String login(String user, String password) {
+    return new JsonObject().put("usernameOrEmail", user).put("password", password).encode();
+  }
+
+  private static void assertError(HttpResponse<Buffer> response, int status, String text) {
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(status);
+    assertThat(response.getHeader("Content-Type")).startsWith("application/json");
+    JsonObject body = response.bodyAsJsonObject();
+    assertThat(body.getBoolean("success")).isFalse();
+    assertThat(body.getJsonObject("error").getString("message")).contains(text);
+  }
+
+  private static HttpResponse<Buffer> get(String path, String token) {
+    return send(HttpMethod.GET, path, token, null);
+  }
+
+  private static HttpResponse<Buffer> post(String path, String token, String body) {
+    return send(HttpMethod.POST, path, token, body);
+  }
+
+  private static HttpResponse<Buffer> send(HttpMethod method, String path, String token,
+      String body) {
+    var request = system.http.request(method, path);
+    if (token != null) {
+      request.bearerTokenAuthentication(token);
+    }
+    return body == null ? request.send().await() : request.sendBuffer(Buffer.buffer(body)).await();
+  }
+}
