@@ -11,6 +11,8 @@ MESSAGES=${MESSAGES:-1000}    # messages registered, each instrumented for one o
 EDM_PORT=${EDM_PORT:-18080}
 NGINX_PORT=${NGINX_PORT:-18081}
 HEAP=${HEAP:-512m}
+# A mail client's agent, so hits count as people and take the full aggregate path (no agent = bot).
+USER_AGENT=${USER_AGENT:-Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:115.0) Gecko/20100101 Thunderbird/115.6.0}
 STALL=${STALL:-30}            # give up draining after this many seconds without progress
 DB=${DB:-edm_bench}
 STREAM=${STREAM:-edm:bench:hits}
@@ -21,8 +23,8 @@ JAR=${JAR:-$ROOT/target/edm.jar}
 # We drop and recreate the database and stream: refuse names that are not obviously ours.
 [[ $DB == *bench* && $STREAM == *bench* ]] || { echo "DB and STREAM must contain 'bench'"; exit 2; }
 
-log() { printf '== %s\n' "$*" >&2; }
-psql_q() { psql -h 127.0.0.1 -U postgres -d "${2:-$DB}" -XAtqc "$1"; }
+log() { printf '== [%3ds] %s\n' "$SECONDS" "$*" >&2; }
+psql_q() { PGOPTIONS='-c client_min_messages=warning' psql -h 127.0.0.1 -U postgres -d "${2:-$DB}" -XAtqc "$1"; }
 port_free() { ! ss -ltn "sport = :$1" | grep -q LISTEN; }
 
 # --- 1. tools -------------------------------------------------------------------------------
@@ -79,6 +81,7 @@ cp "$JAR" "$WORK/edm.jar"; cp -r "$ROOT/conf" "$WORK/conf"
   exec java -Xms"$HEAP" -Xmx"$HEAP" -Xlog:gc:file="$WORK/gc.log" -jar edm.jar >"$WORK/edm.log" 2>&1) &
 EDM_PID=$!
 EDM=http://127.0.0.1:$EDM_PORT
+log "EDM starting (pid $EDM_PID, log $WORK/edm.log)"
 for _ in $(seq 120); do
   curl -sf "$EDM/health" >/dev/null && break
   kill -0 "$EDM_PID" 2>/dev/null || { tail -20 "$WORK/edm.log"; exit 1; }
@@ -91,15 +94,19 @@ jstat -gc "$EDM_PID" 500 >"$WORK/jstat.log" 2>/dev/null & JSTAT_PID=$!
 # --- 3. messages and open-pixel paths ------------------------------------------------------
 TOKEN=$(curl -sf "$EDM/api/auth/login" -H 'Content-Type: application/json' \
   -d "$(jq -nc --arg p "$PASSWORD" '{usernameOrEmail:"admin",password:$p}')" | jq -r .token)
-for _ in $(seq "$MESSAGES"); do cat /proc/sys/kernel/random/uuid; done >"$WORK/ids"
-jq -R '{id:., campaignId:"bench", recipient:("r-" + .[0:8] + "@example.com")}' "$WORK/ids" | jq -s . \
-  | curl -sf "$EDM/api/messages" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d @- \
-  | jq -c .data >&2
-export EDM TOKEN
-# Each instrumented html carries one signed pixel <img src=".../track/open/TOKEN">; keep its path.
-xargs -P 4 -I{} sh -c 'curl -sf "$EDM/api/messages/{}/instrument" -H "Authorization: Bearer $TOKEN" \
-  -H "Content-Type: application/json" -d "{\"html\":\"<html><body><a href=\\\"https://example.com\\\">x</a></body></html>\"}" \
-  | jq -r .data.html | grep -o "/track/open/[^\"]*"' <"$WORK/ids" >"$WORK/paths" || true
+for _ in $(seq "$MESSAGES"); do read -r u </proc/sys/kernel/random/uuid; echo "$u"; done >"$WORK/ids"
+log "registered: $(jq -R '{id:., campaignId:"bench", recipient:("r-" + .[0:8] + "@example.com")}' \
+  "$WORK/ids" | jq -s . | curl -sf "$EDM/api/messages" -H "Authorization: Bearer $TOKEN" \
+  -H 'Content-Type: application/json' -d @- | jq -c .data)"
+# One curl process for all instrument calls (a process per call costs ~30 ms here): a config
+# file with one block per message, separated by "next". Each answer's html carries one signed
+# pixel <img src=".../track/open/TOKEN">; keep its path.
+printf '%s' '{"html":"<html><body><a href=\"https://example.com\">x</a></body></html>"}' >"$WORK/body.json"
+awk -v e="$EDM" -v t="$TOKEN" -v b="$WORK/body.json" 'NR > 1 { print "next" }
+  { printf "url = \"%s/api/messages/%s/instrument\"\nheader = \"Authorization: Bearer %s\"\n", e, $0, t
+    printf "header = \"Content-Type: application/json\"\ndata = \"@%s\"\nsilent\nfail\n", b }' \
+  "$WORK/ids" >"$WORK/instrument.curl"
+{ curl -K "$WORK/instrument.curl" || true; } | grep -o '/track/open/[^"\\]*' >"$WORK/paths" || true
 log "$(wc -l <"$WORK/paths") open-pixel paths for $MESSAGES messages"
 [[ -s $WORK/paths ]] || exit 1
 # wrk keeps one Lua state per thread; each cycles through every valid path.
@@ -109,7 +116,7 @@ log "$(wc -l <"$WORK/paths") open-pixel paths for $MESSAGES messages"
 } >"$WORK/pixels.lua"
 
 bench() {  # bench URL SECONDS OUT: one wrk run, full output kept in OUT
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2"s --latency -s "$WORK/pixels.lua" "$1" >"$3"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2"s --latency -H "User-Agent: $USER_AGENT" -s "$WORK/pixels.lua" "$1" >"$3"
   grep -E 'Non-2xx|Socket errors' "$3" >&2 || true
 }
 field() { awk -v k="$1" '$1 == k { print $2; exit }' "$2"; }
@@ -155,7 +162,8 @@ kill "$JSTAT_PID" 2>/dev/null; JSTAT_PID=''
 PEAK_MB=$( { awk '$1 ~ /^[0-9.]+$/ && NF > 10 { print ($3 + $4 + $6 + $8) / 1024 }' "$WORK/jstat.log"
   grep -oE '[0-9]+[KMG]->' "$WORK/gc.log" | awk '{ v = $0 + 0; u = substr($0, length($0) - 2, 1)
     print (u == "K" ? v / 1024 : u == "G" ? v * 1024 : v) }'; } | sort -n | tail -1)
-printf '\n%-34s %s\n' \
+echo
+printf '%-34s %s\n' \
   "nginx empty_gif req/s" "$RPS_N" \
   "EDM /track/open req/s" "$RPS_E" \
   "ratio EDM/nginx" "$(awk -v e="$RPS_E" -v n="$RPS_N" 'BEGIN { printf "%.3f", e / n }')" \
@@ -166,5 +174,7 @@ printf '\n%-34s %s\n' \
   "stored in tracking.hits" "$STORED" \
   "lost = requests - stored" "$((REQS - STORED))" \
   "accepted - stored" "$((ACC - STORED))" \
-  "peak heap used (MB, -Xmx$HEAP)" "${PEAK_MB%.*}"
+  "peak heap used (MB, -Xmx$HEAP)" "${PEAK_MB%.*}" \
+  "max heap after GC (MB, live set)" "$(grep -oE '[0-9]+M\(' "$WORK/gc.log" | sort -n | tail -1 | tr -d 'M(')" \
+  "GC pauses: count / max (ms)" "$(awk '/Pause/ { n++; v = $NF + 0; if (v > m) m = v } END { print n + 0, "/", m + 0 }' "$WORK/gc.log")"
 grep -E ' (WARN|ERROR) ' "$WORK/edm.log" | sed -E 's/^[^ ]+ [^ ]+ //; s/\[[^]]*\] //' | sort | uniq -c | sort -rn | head -10 | sed 's/^/EDM log: /' || true
