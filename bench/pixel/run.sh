@@ -42,10 +42,10 @@ port_free "$EDM_PORT" && port_free "$NGINX_PORT" || { echo "port $EDM_PORT or $N
 
 # --- 2. start nginx and EDM, everything under one temp dir ----------------------------------
 WORK=$(mktemp -d /tmp/edm-pixel-bench.XXXXXX)
-EDM_PID='' JSTAT_PID=''
+EDM_PID='' JSTAT_PID='' TIMELINE_PID=''
 cleanup() {
   set +e  # best effort: every step runs even if an earlier one fails
-  [[ -n $JSTAT_PID ]] && kill "$JSTAT_PID" 2>/dev/null
+  [[ -n $JSTAT_PID$TIMELINE_PID ]] && kill $JSTAT_PID $TIMELINE_PID 2>/dev/null
   if [[ -n $EDM_PID ]]; then kill "$EDM_PID" 2>/dev/null; wait "$EDM_PID" 2>/dev/null; fi
   [[ -f $WORK/nginx.pid ]] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null
   redis-cli DEL "$STREAM" >/dev/null 2>&1
@@ -121,6 +121,14 @@ bench() {  # bench URL SECONDS OUT: one wrk run, full output kept in OUT
 }
 field() { awk -v k="$1" '$1 == k { print $2; exit }' "$2"; }
 metric() { curl -sf "$EDM/metrics" | awk -v k="$1" '$1 == k { printf "%.0f", $2; f=1 } END { if (!f) print 0 }'; }
+# Every 5 s while EDM is measured: where the hits are (buffered in EDM = accepted - appended).
+timeline() {
+  echo "   t  accepted   dropped  appended persisted  stream-backlog"
+  while sleep 5; do curl -sf "$EDM/metrics" | awk -v t=$((SECONDS - T_START)) '
+    /^edm_tracking_(hits|stream)_/ { split($1, k, "_"); v[k[4]] = $2 }
+    END { printf "%4d %9d %9d %9d %9d %9d\n", t, v["accepted"], v["dropped"], v["appended"], v["persisted"], v["backlog"] }'
+  done
+}
 stored() { psql_q "SELECT count(*) FROM tracking.hits"; }
 drain() {  # drain TARGET: waits until tracking.hits holds TARGET rows or stops growing
   local last=-1 since=$SECONDS now
@@ -142,6 +150,7 @@ fi
 ACC0=$(metric edm_tracking_hits_accepted_total) DROP0=$(metric edm_tracking_hits_dropped_total)
 UNR0=$(metric edm_gateway_hits_unrouted_total) ROWS0=$(stored)
 log "EDM /track/open, ${DURATION}s"
+T_START=$SECONDS; timeline >"$WORK/timeline.txt" & TIMELINE_PID=$!
 bench "$EDM" "$DURATION" "$WORK/wrk-edm.txt"
 T0=$(date +%s.%N)
 
@@ -153,11 +162,14 @@ drain $((ROWS0 + ACC)) && DRAINED=yes || DRAINED="NO (stalled ${STALL}s)"
 DRAIN_S=$(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 [[ $DRAINED == yes ]] || DRAIN_S=$(awk -v d="$DRAIN_S" -v s="$STALL" 'BEGIN { printf "%.1f", d - s }')
 STORED=$(( $(stored) - ROWS0 ))
+# Entries read by a batcher but not acknowledged (e.g. its transaction failed) wait in the
+# consumer group's pending list until reclaimed; not yet stored, but not gone either.
+PENDING=$(redis-cli XPENDING "$STREAM" batchers | head -1) BACKLOG=$(redis-cli XLEN "$STREAM")
 
 # --- 6. report -------------------------------------------------------------------------------
 REQS=$(awk '/requests in/ { print $1 }' "$WORK/wrk-edm.txt")
 RPS_E=$(field Requests/sec: "$WORK/wrk-edm.txt") RPS_N=$(field Requests/sec: "$WORK/wrk-nginx.txt")
-kill "$JSTAT_PID" 2>/dev/null; JSTAT_PID=''
+kill "$JSTAT_PID" "$TIMELINE_PID" 2>/dev/null; JSTAT_PID='' TIMELINE_PID=''
 # GC log lines end like "... 301M->42M(512M) 3.1ms"; the left value is the heap just before GC.
 PEAK_MB=$( { awk '$1 ~ /^[0-9.]+$/ && NF > 10 { print ($3 + $4 + $6 + $8) / 1024 }' "$WORK/jstat.log"
   grep -oE '[0-9]+[KMG]->' "$WORK/gc.log" | awk '{ v = $0 + 0; u = substr($0, length($0) - 2, 1)
@@ -174,7 +186,9 @@ printf '%-34s %s\n' \
   "stored in tracking.hits" "$STORED" \
   "lost = requests - stored" "$((REQS - STORED))" \
   "accepted - stored" "$((ACC - STORED))" \
+  "Redis stream: pending / length" "$PENDING / $BACKLOG" \
   "peak heap used (MB, -Xmx$HEAP)" "${PEAK_MB%.*}" \
   "max heap after GC (MB, live set)" "$(grep -oE '[0-9]+M\(' "$WORK/gc.log" | sort -n | tail -1 | tr -d 'M(')" \
   "GC pauses: count / max (ms)" "$(awk '/Pause/ { n++; v = $NF + 0; if (v > m) m = v } END { print n + 0, "/", m + 0 }' "$WORK/gc.log")"
+echo; cat "$WORK/timeline.txt"
 grep -E ' (WARN|ERROR) ' "$WORK/edm.log" | sed -E 's/^[^ ]+ [^ ]+ //; s/\[[^]]*\] //' | sort | uniq -c | sort -rn | head -10 | sed 's/^/EDM log: /' || true

@@ -56,6 +56,12 @@ public final class ConfigLoader {
     keys.put("EDM_TRACKING_MIN_CLICK_MS", "tracking.minHumanClickMs");
     keys.put("WEBHOOK_BASE_URL", "webhook.baseUrl");
     keys.put("WEBHOOK_SECRET", "webhook.secret");
+    keys.put("WEBHOOK_PREVIOUS_SECRETS", "webhook.previousSecrets");
+    keys.put("WEBHOOK_PATH_TOKEN", "webhook.pathToken");
+    keys.put("WEBHOOK_BODY_LIMIT", "webhook.bodyLimit");
+    keys.put("WEBHOOK_VERIFY_RECIPE", "webhook.verify.recipe");
+    keys.put("WEBHOOK_VERIFY_MODE", "webhook.verify.mode");
+    keys.put("WEBHOOK_TIMESTAMP_WINDOW", "webhook.verify.timestampWindowSeconds");
     keys.put("IMAGE_UPLOAD_PATH", "imaging.uploadPath");
     keys.put("IMAGE_MAX_SIZE", "imaging.maxSize");
     keys.put("IMAGE_ALLOWED_TYPES", "imaging.allowedTypes");

@@ -95,9 +95,23 @@ public final class HitBatcher {
       .onFailure(err -> {
         if (!stopped) {
           LOG.warn("hit batch not stored, retrying: {}", err.toString());
-          reconnectIfClosed().onComplete(v -> vertx.setTimer(ERROR_BACKOFF_MS, id -> readLoop()));
+          reconnectIfClosed()
+            .compose(v -> isNoGroup(err) ? recreateGroup() : Future.succeededFuture())
+            .onComplete(v -> vertx.setTimer(ERROR_BACKOFF_MS, id -> readLoop()));
         }
       });
+  }
+
+  /** The group vanishes with the stream when Redis restarts empty; reads fail until it is back. */
+  private static boolean isNoGroup(Throwable err) {
+    return err.getMessage() != null && err.getMessage().startsWith("NOGROUP");
+  }
+
+  private Future<Void> recreateGroup() {
+    LOG.warn("consumer group {} missing on {} (Redis restarted empty?), creating it again",
+      config.group(), config.stream());
+    return ensureGroup(redis, config)
+      .onFailure(err -> LOG.warn("creating consumer group failed: {}", err.toString()));
   }
 
   private Future<Void> reconnectIfClosed() {
@@ -202,7 +216,7 @@ public final class HitBatcher {
       try {
         hits.add(new Hit(entry.get(0).toString(), UUID.fromString(fields.get("m")),
           "o".equals(fields.get("k")), fields.get("u"), Long.parseLong(fields.get("t")),
-          fields.get("ip"), fields.get("ua"), fields.get("c")));
+          fields.get("ip"), fields.get("ua"), fields.get("c"), Hit.PIXEL));
       } catch (RuntimeException e) {
         LOG.warn("skipping malformed stream entry {}: {}", entry.get(0), e.toString());
       }

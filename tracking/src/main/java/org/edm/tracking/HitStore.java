@@ -25,20 +25,20 @@ public final class HitStore {
 
   private static final String INSERT_HITS = """
       INSERT INTO tracking.hits (stream_id, message_id, campaign_id, kind, url, occurred_at, ip,
-                                 user_agent, agent_class, people)
+                                 user_agent, agent_class, people, source)
       SELECT h.stream_id, h.message_id, m.campaign_id, h.kind, h.url, h.occurred_at,
-             h.ip::inet, h.user_agent, h.agent_class, h.people
+             h.ip::inet, h.user_agent, h.agent_class, h.people, h.source
       FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[],
-                  $6::text[], $7::text[], $8::text[], $9::bool[])
+                  $6::text[], $7::text[], $8::text[], $9::bool[], $10::text[])
              AS h (stream_id, message_id, kind, url, occurred_at, ip, user_agent, agent_class,
-                   people)
+                   people, source)
       JOIN tracking.messages m ON m.id = h.message_id
       JOIN tracking.campaigns c ON c.id = m.campaign_id
       WHERE NOT c.do_not_track
         AND NOT EXISTS (SELECT 1 FROM tracking.do_not_track d
                         WHERE d.owner_id = m.owner_id AND d.email = lower(m.recipient))
       ON CONFLICT (stream_id) DO NOTHING
-      RETURNING campaign_id, message_id, kind, url, occurred_at, agent_class, people
+      RETURNING campaign_id, message_id, kind, url, occurred_at, agent_class, people, source
       """;
 
   private static final String INSERT_FIRSTS = """
@@ -55,14 +55,14 @@ public final class HitStore {
           last_opened_at = GREATEST(m.last_opened_at, u.opened_last),
           last_clicked_at = GREATEST(m.last_clicked_at, u.clicked_last),
           status = CASE
-            WHEN m.status IN ('bounced', 'complained', 'unsubscribed') THEN m.status
-            WHEN u.clicked_at IS NOT NULL OR m.status = 'clicked' THEN 'clicked'
-            ELSE 'opened' END
+            WHEN tracking.status_rank(u.status) > tracking.status_rank(m.status) THEN u.status
+            ELSE m.status END
       FROM (SELECT id,
                    min(at) FILTER (WHERE kind = 'open') AS opened_at,
                    max(at) FILTER (WHERE kind = 'open') AS opened_last,
                    min(at) FILTER (WHERE kind = 'click') AS clicked_at,
-                   max(at) FILTER (WHERE kind = 'click') AS clicked_last
+                   max(at) FILTER (WHERE kind = 'click') AS clicked_last,
+                   CASE WHEN bool_or(kind = 'click') THEN 'clicked' ELSE 'opened' END AS status
             FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS h (id, kind, at)
             GROUP BY id) u
       WHERE m.id = u.id
@@ -71,10 +71,10 @@ public final class HitStore {
   private static final String UPSERT_STATS = """
       INSERT INTO tracking.campaign_stats AS s (campaign_id, opens, unique_opens, clicks,
         unique_clicks, open_person, open_proxy, open_prefetch, open_bot, click_person,
-        click_proxy, click_prefetch, click_bot)
+        click_proxy, click_prefetch, click_bot, provider_opens, provider_clicks)
       SELECT * FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[],
         $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[],
-        $13::int8[])
+        $13::int8[], $14::int8[], $15::int8[])
       ON CONFLICT (campaign_id) DO UPDATE SET
         opens = s.opens + EXCLUDED.opens,
         unique_opens = s.unique_opens + EXCLUDED.unique_opens,
@@ -87,7 +87,9 @@ public final class HitStore {
         click_person = s.click_person + EXCLUDED.click_person,
         click_proxy = s.click_proxy + EXCLUDED.click_proxy,
         click_prefetch = s.click_prefetch + EXCLUDED.click_prefetch,
-        click_bot = s.click_bot + EXCLUDED.click_bot
+        click_bot = s.click_bot + EXCLUDED.click_bot,
+        provider_opens = s.provider_opens + EXCLUDED.provider_opens,
+        provider_clicks = s.provider_clicks + EXCLUDED.provider_clicks
       """;
 
   private static final String UPSERT_LINKS = """
@@ -113,6 +115,7 @@ public final class HitStore {
       """;
 
   private static final List<String> CLASSES = List.of("person", "proxy", "prefetch", "bot");
+  private static final int STATS_COLUMNS = 14;
 
   private final Pool pool;
 
@@ -142,6 +145,7 @@ public final class HitStore {
     String[] agents = new String[n];
     String[] classes = new String[n];
     Boolean[] people = new Boolean[n];
+    String[] sources = new String[n];
     for (int i = 0; i < n; i++) {
       Hit hit = hits.get(i);
       streamIds[i] = hit.streamId();
@@ -153,9 +157,11 @@ public final class HitStore {
       agents[i] = hit.userAgent();
       classes[i] = hit.agentClass();
       people[i] = hit.people();
+      sources[i] = hit.source();
     }
     Tuple args = Tuple.of(streamIds, messageIds, kinds, urls, times, ips, agents, classes)
-      .addArrayOfBoolean(people);
+      .addArrayOfBoolean(people)
+      .addArrayOfString(sources);
     return conn.preparedQuery(INSERT_HITS).execute(args).map(HitStore::rows);
   }
 
@@ -182,7 +188,7 @@ public final class HitStore {
       kinds.add(kind);
       urls.add("");
       campaigns.add(row.getString("campaign_id"));
-      if ("click".equals(kind)) {
+      if ("click".equals(kind) && Hit.PIXEL.equals(row.getString("source"))) {
         ids.add(row.getUUID("message_id"));
         kinds.add(kind);
         urls.add(row.getString("url"));
@@ -214,22 +220,27 @@ public final class HitStore {
   private Future<Void> upsertStats(SqlConnection conn, List<Row> stored, List<Row> firsts) {
     Map<String, long[]> byCampaign = new HashMap<>();
     for (Row row : stored) {
-      long[] counts = byCampaign.computeIfAbsent(row.getString("campaign_id"), k -> new long[12]);
+      long[] counts = byCampaign.computeIfAbsent(row.getString("campaign_id"),
+        k -> new long[STATS_COLUMNS]);
       boolean open = "open".equals(row.getString("kind"));
+      if (!Hit.PIXEL.equals(row.getString("source"))) {
+        counts[open ? 12 : 13]++;
+        continue;
+      }
       counts[open ? 0 : 2]++;
       counts[(open ? 4 : 8) + CLASSES.indexOf(row.getString("agent_class"))]++;
     }
     for (Row first : firsts) {
       if (first.getString("url").isEmpty()) {
         long[] counts = byCampaign.computeIfAbsent(first.getString("campaign_id"),
-          k -> new long[12]);
+          k -> new long[STATS_COLUMNS]);
         counts["open".equals(first.getString("kind")) ? 1 : 3]++;
       }
     }
     int n = byCampaign.size();
     String[] campaigns = byCampaign.keySet().toArray(new String[0]);
     Tuple args = Tuple.tuple().addArrayOfString(campaigns);
-    for (int column = 0; column < 12; column++) {
+    for (int column = 0; column < STATS_COLUMNS; column++) {
       Long[] values = new Long[n];
       for (int i = 0; i < n; i++) {
         values[i] = byCampaign.get(campaigns[i])[column];
@@ -242,7 +253,7 @@ public final class HitStore {
   private Future<Void> upsertLinks(SqlConnection conn, List<Row> stored, List<Row> firsts) {
     Map<List<String>, long[]> byLink = new HashMap<>();
     for (Row row : stored) {
-      if ("click".equals(row.getString("kind"))) {
+      if ("click".equals(row.getString("kind")) && Hit.PIXEL.equals(row.getString("source"))) {
         long[] counts = byLink.computeIfAbsent(
           List.of(row.getString("campaign_id"), row.getString("url")), k -> new long[3]);
         counts[0]++;
@@ -250,8 +261,9 @@ public final class HitStore {
       }
     }
     for (Row first : firsts) {
-      if (!first.getString("url").isEmpty()) {
-        byLink.get(List.of(first.getString("campaign_id"), first.getString("url")))[2]++;
+      long[] counts = byLink.get(List.of(first.getString("campaign_id"), first.getString("url")));
+      if (counts != null) {
+        counts[2]++;
       }
     }
     if (byLink.isEmpty()) {
@@ -270,6 +282,9 @@ public final class HitStore {
   private Future<Void> upsertHourly(SqlConnection conn, List<Row> stored) {
     Map<List<Object>, long[]> byHour = new HashMap<>();
     for (Row row : stored) {
+      if (!Hit.PIXEL.equals(row.getString("source"))) {
+        continue;
+      }
       OffsetDateTime hour = row.getOffsetDateTime("occurred_at")
         .withOffsetSameInstant(ZoneOffset.UTC)
         .truncatedTo(ChronoUnit.HOURS);
@@ -278,6 +293,9 @@ public final class HitStore {
       int base = "open".equals(row.getString("kind")) ? 0 : 2;
       counts[base]++;
       counts[base + 1] += row.getBoolean("people") ? 1 : 0;
+    }
+    if (byHour.isEmpty()) {
+      return Future.succeededFuture();
     }
     List<List<Object>> keys = new ArrayList<>(byHour.keySet());
     Tuple args = Tuple.tuple()

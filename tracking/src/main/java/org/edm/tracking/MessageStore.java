@@ -117,9 +117,28 @@ public final class MessageStore {
       .put("events", new JsonObject()
         .put("sent", time(row.getOffsetDateTime("sent_at")))
         .put("opened", time(row.getOffsetDateTime("opened_at")))
+        .put("delivered", time(row.getOffsetDateTime("delivered_at")))
         .put("clicked", time(row.getOffsetDateTime("clicked_at")))
         .put("lastOpened", time(row.getOffsetDateTime("last_opened_at")))
-        .put("lastClicked", time(row.getOffsetDateTime("last_clicked_at"))));
+        .put("lastClicked", time(row.getOffsetDateTime("last_clicked_at")))
+        .put("softBounced", time(row.getOffsetDateTime("soft_bounced_at")))
+        .put("bounced", time(row.getOffsetDateTime("bounced_at")))
+        .put("unsubscribed", time(row.getOffsetDateTime("unsubscribed_at")))
+        .put("complained", time(row.getOffsetDateTime("complained_at"))))
+      .put("bounce", bounce(row));
+  }
+
+  private static JsonObject bounce(Row row) {
+    if (row.getOffsetDateTime("bounced_at") != null) {
+      return new JsonObject().put("kind", "hard").put("reason", row.getString("bounce_reason"))
+        .put("subStatus", row.getInteger("bounce_code"));
+    }
+    if (row.getOffsetDateTime("soft_bounced_at") != null) {
+      return new JsonObject().put("kind", "soft")
+        .put("reason", row.getString("soft_bounce_reason"))
+        .put("subStatus", row.getInteger("soft_bounce_code"));
+    }
+    return null;
   }
 
   private static String time(OffsetDateTime time) {
@@ -187,6 +206,7 @@ public final class MessageStore {
     return new JsonObject()
       .put("total", value(row, kind + "s"))
       .put("unique", value(row, "unique_" + kind + "s"))
+      .put("provider", value(row, "provider_" + kind + "s"))
       .put("people", person + proxy)
       .put("machines", prefetch + bot)
       .put("byAgent", new JsonObject()

@@ -29,6 +29,21 @@ public final class TrackingAddresses {
   /** {email, doNotTrack}: stop or resume storing hits of one recipient of the caller. */
   public static final String RECIPIENT_DNT = "tracking.recipients.dnt";
 
+  /**
+   * An email event the provider reported, normalised by the webhook concern: {eventId, type
+   * (delivered, soft_bounce, invalid_email, open, click, unsubscribe, report_spam, target,
+   * sent), ourMessageId?, emailId?, providerMessageId?, recipient?, eventTime (epoch ms),
+   * url?, ip?, userAgent?, reason?, subStatus?}. Applying it again changes nothing. Replies
+   * {matched, messageId?}.
+   */
+  public static final String PROVIDER_EVENT = "tracking.provider.event";
+
+  /** {}: the caller's suppression list, {suppressions: [{email, reason, createdAt}]}. */
+  public static final String SUPPRESSIONS = "tracking.suppressions.list";
+
+  /** {email}: whether the caller may mail the address, {email, suppressed, reason?}. */
+  public static final String SUPPRESSION_CHECK = "tracking.suppressions.check";
+
   /** {}: replies {status: up|down, checks: {...}} for /health. */
   public static final String HEALTH = "tracking.health";
 

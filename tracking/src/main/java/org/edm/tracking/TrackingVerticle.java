@@ -42,6 +42,7 @@ public class TrackingVerticle extends VerticleBase {
   private HitAppender appender;
   private HitBatcher batcher;
   private MessageStore messages;
+  private ProviderEventStore providerEvents;
 
   @Override
   public Future<?> start() {
@@ -55,7 +56,9 @@ public class TrackingVerticle extends VerticleBase {
     appender = new HitAppender(vertx, redis, settings.stream(), settings.appendBatch(),
       settings.appendIntervalMs(), Math.max(1, settings.bufferLimit() / settings.instances()));
     messages = new MessageStore(pool);
-    batcher = new HitBatcher(vertx, redis, new HitStore(pool), settings, consumerName());
+    HitStore hitStore = new HitStore(pool);
+    batcher = new HitBatcher(vertx, redis, hitStore, settings, consumerName());
+    providerEvents = new ProviderEventStore(pool, hitStore);
 
     return Future.all(List.of(
       BusService.serve(vertx, TrackingAddresses.HIT, this::hit),
@@ -65,6 +68,11 @@ public class TrackingVerticle extends VerticleBase {
       BusService.serve(vertx, TrackingAddresses.STATS, this::stats),
       BusService.serve(vertx, TrackingAddresses.CAMPAIGN_DNT, this::campaignDoNotTrack),
       BusService.serve(vertx, TrackingAddresses.RECIPIENT_DNT, this::recipientDoNotTrack),
+      BusService.<JsonObject, JsonObject>serve(vertx, TrackingAddresses.PROVIDER_EVENT,
+        message -> providerEvents.apply(message.body())),
+      BusService.<JsonObject, JsonObject>serve(vertx, TrackingAddresses.SUPPRESSIONS,
+        message -> providerEvents.list(Caller.from(message.headers()))),
+      BusService.serve(vertx, TrackingAddresses.SUPPRESSION_CHECK, this::checkSuppression),
       BusService.serve(vertx, TrackingAddresses.HEALTH, this::health),
       batcher.start()));
   }
@@ -99,7 +107,7 @@ public class TrackingVerticle extends VerticleBase {
     HitClassifier.Kind kind = classifier.classify(open, body.getString("method", "GET"),
       userAgent, ip, at - claims.issuedAtSeconds() * 1000);
     Hit hit = new Hit(null, claims.messageId(), open, claims.url(), at, clientIp.format(ip),
-      userAgent, kind.label());
+      userAgent, kind.label(), Hit.PIXEL);
     boolean recorded = appender.append(hit);
 
     JsonObject reply = new JsonObject().put("recorded", recorded);
@@ -237,6 +245,15 @@ public class TrackingVerticle extends VerticleBase {
     return messages.setRecipientDoNotTrack(caller, address, doNotTrack)
       .map(v -> new JsonObject().put("email", address.toLowerCase(Locale.ROOT))
         .put("doNotTrack", doNotTrack));
+  }
+
+  private Future<JsonObject> checkSuppression(Message<JsonObject> message) {
+    Caller caller = Caller.from(message.headers());
+    Object email = message.body().getValue("email");
+    if (!(email instanceof String address && EMAIL.matcher(address).matches())) {
+      return BusErrors.badRequest("email: expected an email address");
+    }
+    return providerEvents.check(caller, address);
   }
 
   private Future<JsonObject> health(Message<JsonObject> message) {

@@ -1,16 +1,258 @@
 package org.edm.webhook;
 
+import io.micrometer.core.instrument.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import org.edm.common.BusErrors;
 import org.edm.common.BusService;
+import org.edm.common.Caller;
+import org.edm.common.Database;
+import org.edm.common.Settings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The webhook concern. Until its issue fills it, it deploys and reports itself healthy. */
+/**
+ * EngageLab callbacks: verified, stored before they are answered, deduplicated, and applied
+ * through an outbox that retries until each effect is done.
+ */
 public class WebhookVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(WebhookVerticle.class);
+
+  /** Event types whose effect lands in the tracking concern's ledger. */
+  private static final Set<String> TRACKING_TYPES = Set.of("target", "sent", "delivered",
+    "invalid_email", "soft_bounce", "open", "click", "unsubscribe", "report_spam");
+  private static final String SESSIONS_INBOUND = "sessions.inbound";
+  private static final AtomicLong OUTBOX =
+    Metrics.gauge("edm.webhook.outbox.backlog", new AtomicLong());
+
+  private WebhookConfig settings;
+  private Pool pool;
+  private WebhookStore store;
+  private SignatureVerifier verifier;
+  private boolean draining;
+  private long pollTimer;
 
   @Override
   public Future<?> start() {
-    return BusService.serve(vertx, WebhookAddresses.HEALTH,
-      message -> Future.succeededFuture(new JsonObject().put("status", "up")));
+    settings = WebhookConfig.from(new Settings(config()));
+    pool = Database.pool(vertx, settings.pg(), "webhook", settings.pgPoolSize());
+    store = new WebhookStore(pool);
+    verifier = new SignatureVerifier(settings.secrets(), settings.recipe(),
+      settings.timestampWindowSeconds());
+    if ("off".equals(settings.mode()) && context.deploymentID() != null) {
+      LOG.warn("WEBHOOK_SECRET is not set: callbacks are accepted without a signature check");
+    }
+    pollTimer = vertx.setPeriodic(settings.outboxPollMs(), id -> drainOutbox());
+
+    return Future.all(List.of(
+      BusService.serve(vertx, WebhookAddresses.RECEIVE, this::receive),
+      BusService.serve(vertx, WebhookAddresses.EVENTS, this::events),
+      BusService.serve(vertx, WebhookAddresses.REPLAY, this::replay),
+      BusService.serve(vertx, WebhookAddresses.HEALTH, this::health)));
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(pollTimer);
+    return pool.close();
+  }
+
+  private Future<JsonObject> receive(Message<JsonObject> message) {
+    JsonObject request = message.body();
+    JsonObject headers = request.getJsonObject("headers", new JsonObject());
+    String body = request.getString("body", "");
+    checkPathToken(request.getString("pathToken"));
+
+    String verified = verify(headers);
+    if (body.isBlank()) {
+      return Future.succeededFuture(new JsonObject().put("stored", 0).put("duplicates", 0));
+    }
+    List<Callback> callbacks = parse(body);
+    if (callbacks.isEmpty()) {
+      // {} or []: EngageLab checking that the URL answers
+      return Future.succeededFuture(new JsonObject().put("stored", 0).put("duplicates", 0));
+    }
+    Metrics.counter("edm.webhook.events.received").increment(callbacks.size());
+    for (Callback callback : callbacks) {
+      if ("received".equals(callback.timeSource())) {
+        LOG.warn("{} callback carries no itime or timestamp; using the time it arrived",
+          callback.type());
+      }
+    }
+    return store.store(body, headers, verified, callbacks)
+      .onSuccess(result -> {
+        int duplicates = result.getInteger("duplicates");
+        if (duplicates > 0) {
+          Metrics.counter("edm.webhook.events.duplicate").increment(duplicates);
+        }
+        if (result.getInteger("stored") > 0) {
+          vertx.runOnContext(v -> drainOutbox());
+        }
+      })
+      .map(result -> result.copy().put("verified", verified));
+  }
+
+  /** The path token, when configured, must be in the URL; compared in constant time. */
+  private void checkPathToken(String given) {
+    if (given == null) {
+      return;
+    }
+    String expected = settings.pathToken();
+    if (expected.isEmpty() || !MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8),
+        expected.getBytes(StandardCharsets.UTF_8))) {
+      Metrics.counter("edm.webhook.rejected", "reason", "path_token").increment();
+      throw BusErrors.of(404, "no such webhook path");
+    }
+  }
+
+  /** The recipe that matched, "unverified" without a secret, or "failed" in report mode. */
+  private String verify(JsonObject headers) {
+    if ("off".equals(settings.mode())) {
+      Metrics.counter("edm.webhook.verified", "recipe", "none").increment();
+      return "unverified";
+    }
+    SignatureVerifier.Result result = verifier.verify(headers.getString("x-webhook-timestamp"),
+      headers.getString("x-webhook-appkey"), headers.getString("x-webhook-signature"),
+      System.currentTimeMillis());
+    if (result.valid()) {
+      Metrics.counter("edm.webhook.verified", "recipe", result.recipe()).increment();
+      return result.recipe();
+    }
+    Metrics.counter("edm.webhook.rejected", "reason", "signature").increment();
+    if ("report".equals(settings.mode())) {
+      LOG.warn("callback signature check failed ({}); accepted in report mode", result.reason());
+      return "failed";
+    }
+    LOG.warn("callback refused: {}", result.reason());
+    throw BusErrors.of(401, "webhook signature check failed: " + result.reason());
+  }
+
+  private static List<Callback> parse(String body) {
+    Object json;
+    try {
+      json = new io.vertx.core.buffer.impl.BufferImpl().appendString(body).toJsonValue();
+    } catch (DecodeException e) {
+      throw BusErrors.of(400, "callback body is not valid JSON");
+    }
+    long now = System.currentTimeMillis();
+    List<Callback> callbacks = new ArrayList<>();
+    if (json instanceof JsonObject object) {
+      if (!object.isEmpty()) {
+        callbacks.addAll(CallbackParser.parse(object, body, now));
+      }
+    } else if (json instanceof JsonArray array) {
+      for (int i = 0; i < array.size(); i++) {
+        if (!(array.getValue(i) instanceof JsonObject element)) {
+          throw BusErrors.of(400, "callback array entry " + i + " is not a JSON object");
+        }
+        callbacks.addAll(CallbackParser.parse(element, element.encode(), now));
+      }
+    } else {
+      throw BusErrors.of(400, "callback body must be a JSON object or an array of them");
+    }
+    return callbacks;
+  }
+
+  /** Applies due outbox entries in event order; one drain at a time per instance. */
+  private void drainOutbox() {
+    if (draining) {
+      return;
+    }
+    draining = true;
+    store.claim(settings.outboxBatch())
+      .compose(this::applyAll)
+      .onComplete(done -> {
+        draining = false;
+        if (done.failed()) {
+          LOG.warn("outbox drain failed: {}", done.cause().toString());
+        } else if (done.result() == settings.outboxBatch()) {
+          vertx.runOnContext(v -> drainOutbox());
+        }
+      });
+    store.backlog().onSuccess(OUTBOX::set);
+  }
+
+  private Future<Integer> applyAll(List<WebhookStore.Pending> pending) {
+    Future<Void> chain = Future.succeededFuture();
+    for (WebhookStore.Pending entry : pending) {
+      chain = chain.compose(v -> applyOne(entry));
+    }
+    return chain.map(pending.size());
+  }
+
+  private Future<Void> applyOne(WebhookStore.Pending entry) {
+    return effect(entry)
+      .compose(matched -> store.applied(entry.eventId(), matched))
+      .onSuccess(v -> Metrics.counter("edm.webhook.events.applied").increment())
+      .recover(err -> {
+        Metrics.counter("edm.webhook.apply.failures").increment();
+        LOG.debug("event {} not applied yet: {}", entry.eventId(), err.getMessage());
+        return store.failed(entry.eventId(), entry.attempts(), String.valueOf(err.getMessage()));
+      });
+  }
+
+  /** Sends the effect to the concern that owns it; the future holds the matched message. */
+  private Future<String> effect(WebhookStore.Pending entry) {
+    JsonObject event = entry.normalized().copy().put("eventId", entry.eventId());
+    DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(10_000);
+    if ("route".equals(entry.type())) {
+      JsonObject inbound = event.getJsonObject("inbound", new JsonObject()).copy()
+        .put("eventId", entry.eventId())
+        .put("eventTime", event.getLong("eventTime"));
+      return vertx.eventBus().<JsonObject>request(SESSIONS_INBOUND, inbound, delivery)
+        .map(reply -> (String) null);
+    }
+    if (!TRACKING_TYPES.contains(entry.type())) {
+      return Future.succeededFuture(null);
+    }
+    event.remove("inbound");
+    return vertx.eventBus().<JsonObject>request("tracking.provider.event", event, delivery)
+      .map(reply -> reply.body().getString("messageId"));
+  }
+
+  private Future<JsonObject> events(Message<JsonObject> message) {
+    requireAdmin(message);
+    JsonObject query = message.body();
+    int limit = Math.max(1, Math.min(500, query.getInteger("limit", 100)));
+    return store.list(query.getString("type"), query.getBoolean("matched"),
+      query.getString("recipient"), query.getLong("beforeId"), limit);
+  }
+
+  private Future<JsonObject> replay(Message<JsonObject> message) {
+    requireAdmin(message);
+    Long from = message.body().getLong("fromId");
+    Long to = message.body().getLong("toId", from);
+    if (from == null || to == null || to < from) {
+      return BusErrors.badRequest("expected fromId and toId with fromId <= toId");
+    }
+    return store.replay(from, to)
+      .onSuccess(count -> vertx.runOnContext(v -> drainOutbox()))
+      .map(count -> new JsonObject().put("queued", count));
+  }
+
+  private static void requireAdmin(Message<JsonObject> message) {
+    if (!Caller.from(message.headers()).isAdmin()) {
+      throw BusErrors.of(403, "only admins may read or replay callbacks");
+    }
+  }
+
+  private Future<JsonObject> health(Message<JsonObject> message) {
+    return store.backlog()
+      .map(backlog -> new JsonObject().put("status", "up").put("postgres", "up")
+        .put("outbox", backlog))
+      .otherwise(err -> new JsonObject().put("status", "down").put("postgres", "down"));
   }
 }

@@ -1,0 +1,56 @@
+package org.edm.webhook;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.edm.common.ConfigException;
+import org.edm.common.PgUrl;
+import org.edm.common.Settings;
+
+/** The webhook concern's settings. */
+public record WebhookConfig(
+    List<String> secrets,
+    String recipe,
+    String mode,
+    long timestampWindowSeconds,
+    String pathToken,
+    PgUrl pg,
+    int pgPoolSize,
+    int outboxBatch,
+    long outboxPollMs) {
+
+  public static final List<String> RECIPES = List.of("md5", "hmac", "either");
+  public static final List<String> MODES = List.of("enforce", "report", "off");
+
+  public static WebhookConfig from(Settings settings) {
+    List<String> secrets = new ArrayList<>();
+    String primary = settings.optionalString("webhook.secret");
+    if (!primary.isEmpty()) {
+      secrets.add(primary);
+    }
+    secrets.addAll(settings.list("webhook.previousSecrets"));
+    String recipe = choice(settings, "webhook.verify.recipe", RECIPES);
+    String mode = choice(settings, "webhook.verify.mode", MODES);
+    if (secrets.isEmpty() && !"off".equals(mode)) {
+      mode = "off";
+    }
+    return new WebhookConfig(
+      List.copyOf(secrets),
+      recipe,
+      mode,
+      settings.number("webhook.verify.timestampWindowSeconds", 0, 31_536_000),
+      settings.optionalString("webhook.pathToken"),
+      PgUrl.parse("pg.url", settings.string("pg.url")),
+      settings.integer("pg.poolSize", 1, 1000),
+      settings.integer("webhook.outboxBatch", 1, 10_000),
+      settings.number("webhook.outboxPollMs", 10, 600_000));
+  }
+
+  private static String choice(Settings settings, String key, List<String> allowed) {
+    String value = settings.string(key).toLowerCase(Locale.ROOT);
+    if (!allowed.contains(value)) {
+      throw new ConfigException(key + " must be one of " + allowed + ", got '" + value + "'");
+    }
+    return value;
+  }
+}

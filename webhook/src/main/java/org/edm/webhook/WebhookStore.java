@@ -1,0 +1,199 @@
+package org.edm.webhook;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/** Stored callbacks and the outbox of their effects. */
+public final class WebhookStore {
+
+  /** An outbox entry taken for applying. */
+  public record Pending(long eventId, int attempts, String type, JsonObject normalized) {
+  }
+
+  private static final String INSERT_REQUEST = """
+      INSERT INTO webhook.requests (body, headers, verified) VALUES ($1, $2, $3) RETURNING id""";
+
+  private static final String INSERT_EVENTS = """
+      INSERT INTO webhook.events (request_id, dedupe_key, event_type, email_id,
+        provider_message_id, our_message_id, recipient, event_time, time_source, payload,
+        normalized)
+      SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[],
+        $7::text[], $8::timestamptz[], $9::text[], $10::jsonb[], $11::jsonb[])
+      ON CONFLICT (dedupe_key) DO NOTHING
+      RETURNING id""";
+
+  private static final String QUEUE = """
+      INSERT INTO webhook.outbox (event_id) SELECT unnest($1::int8[])
+      ON CONFLICT (event_id) DO UPDATE SET next_attempt_at = now()""";
+
+  /** Leases due entries; a crashed applier's lease runs out and another takes them. */
+  private static final String CLAIM = """
+      UPDATE webhook.outbox o SET attempts = o.attempts + 1,
+        next_attempt_at = now() + interval '60 seconds'
+      FROM webhook.events e
+      WHERE o.event_id IN (SELECT event_id FROM webhook.outbox WHERE next_attempt_at <= now()
+                           ORDER BY event_id LIMIT $1 FOR UPDATE SKIP LOCKED)
+        AND e.id = o.event_id
+      RETURNING o.event_id, o.attempts, e.event_type, e.normalized""";
+
+  private final Pool pool;
+
+  public WebhookStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** Stores the request and its new events, and queues their effects, in one transaction.
+   *  Replies {stored, duplicates, eventIds}. */
+  public Future<JsonObject> store(String body, JsonObject headers, String verified,
+      List<Callback> callbacks) {
+    return pool.withTransaction(conn -> conn.preparedQuery(INSERT_REQUEST)
+      .execute(Tuple.of(body, headers, verified))
+      .compose(rows -> callbacks.isEmpty()
+        ? Future.succeededFuture(List.<Long>of())
+        : conn.preparedQuery(INSERT_EVENTS)
+          .execute(eventArgs(rows.iterator().next().getLong(0), callbacks))
+          .map(WebhookStore::ids))
+      .compose(ids -> ids.isEmpty()
+        ? Future.succeededFuture(ids)
+        : conn.preparedQuery(QUEUE).execute(Tuple.of((Object) ids.toArray(new Long[0])))
+          .map(ids))
+      .map(ids -> new JsonObject()
+        .put("stored", ids.size())
+        .put("duplicates", callbacks.size() - ids.size())
+        .put("eventIds", new JsonArray(ids))));
+  }
+
+  private static Tuple eventArgs(long requestId, List<Callback> callbacks) {
+    return Tuple.of(requestId,
+      callbacks.stream().map(Callback::dedupeKey).toArray(String[]::new),
+      callbacks.stream().map(Callback::type).toArray(String[]::new),
+      callbacks.stream().map(Callback::emailId).toArray(String[]::new),
+      callbacks.stream().map(Callback::providerMessageId).toArray(String[]::new),
+      callbacks.stream().map(Callback::ourMessageId).toArray(UUID[]::new),
+      callbacks.stream().map(Callback::recipient).toArray(String[]::new),
+      callbacks.stream().map(c -> time(c.eventTime())).toArray(OffsetDateTime[]::new),
+      callbacks.stream().map(Callback::timeSource).toArray(String[]::new),
+      callbacks.stream().map(Callback::payload).toArray(JsonObject[]::new),
+      callbacks.stream().map(WebhookStore::normalized).toArray(JsonObject[]::new));
+  }
+
+  private static JsonObject normalized(Callback callback) {
+    return callback.toTrackingEvent(0).put("inbound", callback.inbound());
+  }
+
+  private static List<Long> ids(RowSet<Row> rows) {
+    List<Long> ids = new ArrayList<>();
+    rows.forEach(row -> ids.add(row.getLong(0)));
+    return ids;
+  }
+
+  public Future<List<Pending>> claim(int limit) {
+    return pool.preparedQuery(CLAIM).execute(Tuple.of(limit)).map(rows -> {
+      List<Pending> pending = new ArrayList<>();
+      rows.forEach(row -> pending.add(new Pending(row.getLong("event_id"),
+        row.getInteger("attempts"), row.getString("event_type"),
+        (JsonObject) row.getValue("normalized"))));
+      pending.sort((a, b) -> Long.compare(a.eventId(), b.eventId()));
+      return pending;
+    });
+  }
+
+  public Future<Void> applied(long eventId, String matchedMessageId) {
+    return pool.withTransaction(conn -> conn
+      .preparedQuery("DELETE FROM webhook.outbox WHERE event_id = $1")
+      .execute(Tuple.of(eventId))
+      .compose(v -> conn.preparedQuery("""
+          UPDATE webhook.events SET applied_at = now(), last_error = NULL,
+            matched_message_id = coalesce($2, matched_message_id)
+          WHERE id = $1""")
+        .execute(Tuple.of(eventId, matchedMessageId == null ? null
+          : UUID.fromString(matchedMessageId))))
+      .mapEmpty());
+  }
+
+  /** Tries again later, backing off up to five minutes. */
+  public Future<Void> failed(long eventId, int attempts, String error) {
+    long delaySeconds = Math.min(300, 1L << Math.min(attempts, 9));
+    return pool.withTransaction(conn -> conn.preparedQuery("""
+          UPDATE webhook.outbox SET last_error = $2,
+            next_attempt_at = now() + make_interval(secs => $3)
+          WHERE event_id = $1""")
+      .execute(Tuple.of(eventId, error, (double) delaySeconds))
+      .compose(v -> conn.preparedQuery("UPDATE webhook.events SET last_error = $2 WHERE id = $1")
+        .execute(Tuple.of(eventId, error)))
+      .mapEmpty());
+  }
+
+  public Future<Integer> replay(long fromId, long toId) {
+    return pool.preparedQuery("""
+        INSERT INTO webhook.outbox (event_id)
+        SELECT id FROM webhook.events WHERE id BETWEEN $1 AND $2
+        ON CONFLICT (event_id) DO UPDATE SET next_attempt_at = now()""")
+      .execute(Tuple.of(fromId, toId))
+      .map(RowSet::rowCount);
+  }
+
+  public Future<Long> backlog() {
+    return pool.query("SELECT count(*) FROM webhook.outbox").execute()
+      .map(rows -> rows.iterator().next().getLong(0));
+  }
+
+  /** Stored callbacks, newest first, filtered as asked. */
+  public Future<JsonObject> list(String type, Boolean matched, String recipient, Long beforeId,
+      int limit) {
+    Tuple args = Tuple.of(type, matched, recipient, beforeId == null ? Long.MAX_VALUE : beforeId,
+      limit);
+    return pool.preparedQuery("""
+        SELECT id, event_type, email_id, provider_message_id, our_message_id, recipient,
+               event_time, time_source, received_at, matched_message_id, applied_at,
+               last_error, payload
+        FROM webhook.events
+        WHERE ($1::text IS NULL OR event_type = $1)
+          AND ($2::bool IS NULL OR (matched_message_id IS NOT NULL) = $2)
+          AND ($3::text IS NULL OR lower(recipient) = lower($3))
+          AND id < $4
+        ORDER BY id DESC LIMIT $5""")
+      .execute(args)
+      .map(rows -> {
+        JsonArray events = new JsonArray();
+        for (Row row : rows) {
+          events.add(eventJson(row));
+        }
+        return new JsonObject().put("events", events);
+      });
+  }
+
+  private static JsonObject eventJson(Row row) {
+    UUID ours = row.getUUID("our_message_id");
+    UUID matched = row.getUUID("matched_message_id");
+    OffsetDateTime applied = row.getOffsetDateTime("applied_at");
+    return new JsonObject()
+      .put("id", row.getLong("id"))
+      .put("type", row.getString("event_type"))
+      .put("emailId", row.getString("email_id"))
+      .put("providerMessageId", row.getString("provider_message_id"))
+      .put("ourMessageId", ours == null ? null : ours.toString())
+      .put("recipient", row.getString("recipient"))
+      .put("eventTime", row.getOffsetDateTime("event_time").toInstant().toString())
+      .put("timeSource", row.getString("time_source"))
+      .put("receivedAt", row.getOffsetDateTime("received_at").toInstant().toString())
+      .put("matchedMessageId", matched == null ? null : matched.toString())
+      .put("appliedAt", applied == null ? null : applied.toInstant().toString())
+      .put("lastError", row.getString("last_error"))
+      .put("payload", row.getValue("payload"));
+  }
+
+  static OffsetDateTime time(long millis) {
+    return OffsetDateTime.ofInstant(java.time.Instant.ofEpochMilli(millis),
+      java.time.ZoneOffset.UTC);
+  }
+}
