@@ -129,6 +129,12 @@ timeline() {
     END { printf "%4d %9d %9d %9d %9d %9d\n", t, v["accepted"], v["dropped"], v["appended"], v["persisted"], v["backlog"] }'
   done
 }
+# Mid-run, any other process busy on the machine (a build, tests) skews a 2-core benchmark.
+others() {
+  sleep $((DURATION / 2)); top -b -n 2 -d 1 -w 200 | awk -v me="$EDM_PID" '/^top/ { f++ }
+    f == 2 && $1 ~ /^[0-9]+$/ && $9 > 10 && $1 != me && $12 !~ /^(wrk|redis-server|postgres|nginx|top)$/ {
+      printf "%s(pid %s) %s%%  ", $12, $1, $9 }'
+}
 stored() { psql_q "SELECT count(*) FROM tracking.hits"; }
 drain() {  # drain TARGET: waits until tracking.hits holds TARGET rows or stops growing
   local last=-1 since=$SECONDS now
@@ -151,6 +157,7 @@ ACC0=$(metric edm_tracking_hits_accepted_total) DROP0=$(metric edm_tracking_hits
 UNR0=$(metric edm_gateway_hits_unrouted_total) ROWS0=$(stored)
 log "EDM /track/open, ${DURATION}s"
 T_START=$SECONDS; timeline >"$WORK/timeline.txt" & TIMELINE_PID=$!
+others >"$WORK/others.txt" &
 bench "$EDM" "$DURATION" "$WORK/wrk-edm.txt"
 T0=$(date +%s.%N)
 
@@ -189,6 +196,7 @@ printf '%-34s %s\n' \
   "Redis stream: pending / length" "$PENDING / $BACKLOG" \
   "peak heap used (MB, -Xmx$HEAP)" "${PEAK_MB%.*}" \
   "max heap after GC (MB, live set)" "$(grep -oE '[0-9]+M\(' "$WORK/gc.log" | sort -n | tail -1 | tr -d 'M(')" \
+  "other busy processes mid-run" "$(cat "$WORK/others.txt" 2>/dev/null)" \
   "GC pauses: count / max (ms)" "$(awk '/Pause/ { n++; v = $NF + 0; if (v > m) m = v } END { print n + 0, "/", m + 0 }' "$WORK/gc.log")"
 echo; cat "$WORK/timeline.txt"
 grep -E ' (WARN|ERROR) ' "$WORK/edm.log" | sed -E 's/^[^ ]+ [^ ]+ //; s/\[[^]]*\] //' | sort | uniq -c | sort -rn | head -10 | sed 's/^/EDM log: /' || true

@@ -31,6 +31,7 @@ import org.edm.common.Database;
 import org.edm.common.PgUrl;
 import org.edm.common.Settings;
 import org.edm.tracking.TrackingAddresses;
+import org.edm.webhook.WebhookAddresses;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,7 +67,7 @@ public class GatewayVerticle extends VerticleBase {
     logins = new LoginService(vertx, pool, jwt, settings.integer("auth.tokenMinutes", 1,
       525_600));
 
-    Router router = router(jwt, settings.integer("http.bodyLimit", 1024, Integer.MAX_VALUE));
+    Router router = router(jwt, settings);
     return vertx.createHttpServer()
       .requestHandler(router)
       .listen(settings.integer("http.port", 0, 65535));
@@ -77,7 +78,8 @@ public class GatewayVerticle extends VerticleBase {
     return pool.close();
   }
 
-  private Router router(JWTAuth jwt, int bodyLimit) {
+  private Router router(JWTAuth jwt, Settings settings) {
+    int bodyLimit = settings.integer("http.bodyLimit", 1024, Integer.MAX_VALUE);
     Router router = Router.router(vertx);
     router.get("/health").handler(this::health);
     router.get("/metrics").handler(PrometheusScrapingHandler.create());
@@ -85,6 +87,7 @@ public class GatewayVerticle extends VerticleBase {
     router.route(HttpMethod.HEAD, "/track/open/:token").handler(this::open);
     router.route(HttpMethod.GET, "/track/click/:token").handler(this::click);
     router.route(HttpMethod.HEAD, "/track/click/:token").handler(this::click);
+    webhookRoutes(router, settings);
 
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
     router.post("/api/auth/login").handler(this::login);
@@ -103,9 +106,79 @@ public class GatewayVerticle extends VerticleBase {
     router.delete("/api/do-not-track/:email")
       .handler(forward(TrackingAddresses.RECIPIENT_DNT, ctx -> recipientDnt(ctx, false)));
 
+    router.get("/api/suppressions")
+      .handler(forward(TrackingAddresses.SUPPRESSIONS, ctx -> new JsonObject()));
+    router.get("/api/suppressions/check").handler(forward(TrackingAddresses.SUPPRESSION_CHECK,
+      ctx -> new JsonObject().put("email", ctx.request().getParam("email"))));
+    router.get("/api/webhook/events").handler(forward(WebhookAddresses.EVENTS, this::eventQuery));
+    router.post("/api/webhook/events/:id/replay").handler(forward(WebhookAddresses.REPLAY,
+      ctx -> new JsonObject().put("fromId", number(ctx.pathParam("id"), "id"))));
+    router.post("/api/webhook/events/replay").handler(forward(WebhookAddresses.REPLAY,
+      this::body));
+
     router.route().last().handler(ctx -> ctx.fail(404));
     router.route().failureHandler(this::failure);
     return router;
+  }
+
+  /** EngageLab's callbacks: stored by the webhook concern before the answer goes out. */
+  private void webhookRoutes(Router router, Settings settings) {
+    BodyHandler body = BodyHandler.create(false)
+      .setBodyLimit(settings.integer("webhook.bodyLimit", 1024, Integer.MAX_VALUE));
+    List<String> paths = new java.util.ArrayList<>(settings.list("webhook.paths"));
+    paths.add("/webhook/engagelab/:pathToken");
+    for (String path : paths) {
+      router.get(path).handler(ctx -> json(ctx, 200, new JsonObject().put("success", true)));
+      router.post(path).handler(body).handler(this::callback);
+    }
+  }
+
+  private void callback(RoutingContext ctx) {
+    JsonObject headers = new JsonObject();
+    ctx.request().headers().forEach(header -> {
+      String name = header.getKey().toLowerCase(java.util.Locale.ROOT);
+      if (name.startsWith("x-webhook-") || name.equals("content-type")
+          || name.equals("user-agent") || name.equals("x-forwarded-for")) {
+        headers.put(name, header.getValue());
+      }
+    });
+    headers.put("x-peer-address", ctx.request().remoteAddress().hostAddress());
+    Buffer raw = ctx.body().buffer();
+    JsonObject request = new JsonObject()
+      .put("body", raw == null ? "" : raw.toString(java.nio.charset.StandardCharsets.UTF_8))
+      .put("headers", headers)
+      .put("pathToken", ctx.pathParam("pathToken"));
+    // EngageLab retries anything not answered within 3 seconds.
+    vertx.eventBus().<JsonObject>request(WebhookAddresses.RECEIVE, request,
+        new DeliveryOptions().setSendTimeout(2500))
+      .onSuccess(reply -> json(ctx, 200,
+        new JsonObject().put("success", true).put("data", reply.body())))
+      .onFailure(ctx::fail);
+  }
+
+  private JsonObject eventQuery(RoutingContext ctx) {
+    JsonObject query = new JsonObject();
+    String matched = ctx.request().getParam("matched");
+    query.put("type", ctx.request().getParam("type"))
+      .put("recipient", ctx.request().getParam("recipient"))
+      .put("matched", matched == null ? null : Boolean.valueOf(matched));
+    String beforeId = ctx.request().getParam("beforeId");
+    String limit = ctx.request().getParam("limit");
+    if (beforeId != null) {
+      query.put("beforeId", number(beforeId, "beforeId"));
+    }
+    if (limit != null) {
+      query.put("limit", (int) number(limit, "limit"));
+    }
+    return query;
+  }
+
+  private static long number(String text, String name) {
+    try {
+      return Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      throw BusErrors.of(400, name + " must be a whole number, got '" + text + "'");
+    }
   }
 
   private JsonObject hitRequest(RoutingContext ctx, String kind) {
@@ -224,7 +297,7 @@ public class GatewayVerticle extends VerticleBase {
     }
   }
 
-  private static JsonObject body(RoutingContext ctx) {
+  private JsonObject body(RoutingContext ctx) {
     if (parse(ctx) instanceof JsonObject object) {
       return object;
     }
