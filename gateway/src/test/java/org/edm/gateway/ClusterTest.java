@@ -15,11 +15,6 @@ import io.vertx.redis.client.Request;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -232,19 +227,7 @@ class ClusterTest {
   }
 
   private static long queryLong(String sql, Object... args) {
-    try (Connection conn = DriverManager.getConnection(pg.jdbcUrl(pg.database()), pg.user(),
-        pg.password());
-         PreparedStatement query = conn.prepareStatement(sql)) {
-      for (int i = 0; i < args.length; i++) {
-        query.setObject(i + 1, args[i]);
-      }
-      try (ResultSet rows = query.executeQuery()) {
-        rows.next();
-        return rows.getLong(1);
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
+    return TestSystem.queryLong(pg, sql, args);
   }
 
   private static void deleteStream() {

@@ -8,6 +8,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -91,7 +94,23 @@ public final class TestSystem implements AutoCloseable {
     if (running != null) {
       running.close().await();
     }
+    deleteStream();
     TestDatabases.drop(pg);
+  }
+
+  /** The shared Redis keeps nothing of a finished test. */
+  private void deleteStream() {
+    String url = env.getOrDefault("EDM_REDIS_URL", "redis://127.0.0.1:6379/0");
+    Vertx vertx = Vertx.vertx();
+    try {
+      Redis.createClient(vertx, url).send(Request.cmd(Command.DEL).arg(stream))
+        .timeout(2, java.util.concurrent.TimeUnit.SECONDS)
+        .await();
+    } catch (Exception e) {
+      // a test that stopped its own Redis has nothing left to delete
+    } finally {
+      vertx.close().await();
+    }
   }
 
   public static int freePort() {
@@ -148,7 +167,13 @@ public final class TestSystem implements AutoCloseable {
 
   /** A single number from SQL, such as a count. */
   public long queryLong(String sql, Object... args) {
-    try (Connection conn = jdbc(); PreparedStatement query = conn.prepareStatement(sql)) {
+    return queryLong(pg, sql, args);
+  }
+
+  public static long queryLong(PgUrl pg, String sql, Object... args) {
+    try (Connection conn = DriverManager.getConnection(pg.jdbcUrl(pg.database()), pg.user(),
+        pg.password());
+         PreparedStatement query = conn.prepareStatement(sql)) {
       for (int i = 0; i < args.length; i++) {
         query.setObject(i + 1, args[i]);
       }

@@ -44,7 +44,7 @@ class TrackingEndToEndTest {
 
   @BeforeAll
   static void start() {
-    system = TestSystem.start("e2e", Map.of("EDM_TRACKING_MIN_CLICK_MS", "1000"));
+    system = TestSystem.start("e2e", Map.of("EDM_TRACKING_MIN_CLICK_MS", "1500"));
     token = system.adminToken();
   }
 
@@ -69,11 +69,11 @@ class TrackingEndToEndTest {
     assertThat(html.indexOf("/track/open/")).isLessThan(html.lastIndexOf("</body>"))
       .isGreaterThan(html.lastIndexOf("</table>"));
 
+    HttpResponse<Buffer> scanned = get(clicks.get(0), CHROME);
     assertPixel(get(opens.get(0), GMAIL_PROXY));
     assertPixel(get(opens.get(0), OUTLOOK));
     assertPixel(get(opens.get(0), APPLE_PREFETCH));
-    HttpResponse<Buffer> scanned = get(clicks.get(0), CHROME);
-    Thread.sleep(1100);
+    Thread.sleep(1600);
     HttpResponse<Buffer> clicked = get(clicks.get(1), IPHONE_MAIL);
     assertThat(scanned.statusCode()).isEqualTo(302);
     assertThat(clicked.statusCode()).isEqualTo(302);

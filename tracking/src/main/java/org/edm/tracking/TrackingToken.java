@@ -23,7 +23,7 @@ public final class TrackingToken {
   private static final Base64.Decoder DECODER = Base64.getUrlDecoder();
 
   /** What a valid token says. */
-  public record Claims(boolean open, UUID messageId, long issuedAtSeconds, String url) {
+  public record Claims(boolean open, UUID messageId, long issuedAtMillis, String url) {
   }
 
   private final ThreadLocal<Mac> macs;
@@ -41,12 +41,12 @@ public final class TrackingToken {
     });
   }
 
-  public String open(UUID messageId, long issuedAtSeconds) {
-    return sign(payload(OPEN, messageId, issuedAtSeconds, new byte[0]));
+  public String open(UUID messageId, long issuedAtMillis) {
+    return sign(payload(OPEN, messageId, issuedAtMillis, new byte[0]));
   }
 
-  public String click(UUID messageId, long issuedAtSeconds, String url) {
-    return sign(payload(CLICK, messageId, issuedAtSeconds, url.getBytes(StandardCharsets.UTF_8)));
+  public String click(UUID messageId, long issuedAtMillis, String url) {
+    return sign(payload(CLICK, messageId, issuedAtMillis, url.getBytes(StandardCharsets.UTF_8)));
   }
 
   private static byte[] payload(byte kind, UUID id, long issuedAt, byte[] url) {

@@ -105,7 +105,7 @@ public class TrackingVerticle extends VerticleBase {
     byte[] ip = clientIp.resolveAddress(body.getString("peer"), body.getString("forwardedFor"));
     String userAgent = truncate(body.getString("userAgent"));
     HitClassifier.Kind kind = classifier.classify(open, body.getString("method", "GET"),
-      userAgent, ip, at - claims.issuedAtSeconds() * 1000);
+      userAgent, ip, at - claims.issuedAtMillis());
     Hit hit = new Hit(null, claims.messageId(), open, claims.url(), at, clientIp.format(ip),
       userAgent, kind.label(), Hit.PIXEL);
     boolean recorded = appender.append(hit);
@@ -202,7 +202,7 @@ public class TrackingVerticle extends VerticleBase {
     if (!(html instanceof String)) {
       return BusErrors.badRequest("html: expected the email's HTML as a string");
     }
-    long issuedAt = System.currentTimeMillis() / 1000;
+    long issuedAt = System.currentTimeMillis();
     return messages.ownedMessage(caller, id)
       .map(row -> LinkInstrumenter.instrument((String) html,
         link -> settings.clickUrl(tokens.click(id, issuedAt, link)),
