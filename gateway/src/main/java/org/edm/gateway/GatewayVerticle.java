@@ -86,6 +86,7 @@ public class GatewayVerticle extends VerticleBase {
     router.route(HttpMethod.GET, "/track/click/:token").handler(this::click);
     router.route(HttpMethod.HEAD, "/track/click/:token").handler(this::click);
 
+    new ImageRoutes(vertx, new Settings(config()), JWTAuthHandler.create(jwt)).mount(router);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
     router.post("/api/auth/login").handler(this::login);
     router.route("/api/*").handler(JWTAuthHandler.create(jwt));

@@ -61,7 +61,7 @@ final class ImageStore {
       sha256(source), result.sourceWidth(), result.sourceHeight(), image.format().mimeType)
       .addValue(image.bytes().length).addValue(image.width()).addValue(image.height())
       .addValue(result.frames()).addValue(files.get(0)).addValue(variants)
-      .addArrayOfString(files.toArray(new String[0]));
+      .addArrayOfString(files.stream().distinct().toArray(String[]::new));
     return pool.withTransaction(conn -> lock(conn)
       .map(v -> writeFiles(result.variants(), files))
       .compose(v -> conn.preparedQuery("INSERT INTO imaging.images (owner_id, original_name, "
