@@ -89,6 +89,7 @@ public class GatewayVerticle extends VerticleBase {
     router.route(HttpMethod.HEAD, "/track/click/:token").handler(this::click);
     webhookRoutes(router, settings);
 
+    new ImageRoutes(vertx, settings, JWTAuthHandler.create(jwt)).mount(router);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
     router.post("/api/auth/login").handler(this::login);
     router.route("/api/*").handler(JWTAuthHandler.create(jwt));

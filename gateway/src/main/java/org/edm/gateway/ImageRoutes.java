@@ -1,0 +1,224 @@
+package org.edm.gateway;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.FileUpload;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.AuthenticationHandler;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.edm.common.BusErrors;
+import org.edm.common.Caller;
+import org.edm.common.Settings;
+import org.edm.imaging.ImagingAddresses;
+
+/**
+ * The image paths: uploads (multipart, to the imaging concern as Buffers), the image API,
+ * and GET /uploads/..., the content-addressed files served straight from the store.
+ */
+final class ImageRoutes {
+
+  /** Per part: boundary, Content-Disposition with the file name, Content-Type. */
+  private static final int FRAMING_PER_FILE = 4096;
+  private static final int FRAMING = 16_384;
+  private static final Pattern STORED =
+    Pattern.compile("/uploads/([0-9a-f]{2})/(\\1[0-9a-f]{62})\\.(jpg|png|gif)");
+  private static final Map<String, String> TYPES =
+    Map.of("jpg", "image/jpeg", "png", "image/png", "gif", "image/gif");
+  private static final Set<String> FIELDS = Set.of("image", "images");
+
+  private final Vertx vertx;
+  private final AuthenticationHandler auth;
+  private final long maxSize;
+  private final int maxFiles;
+  private final Path store;
+
+  ImageRoutes(Vertx vertx, Settings settings, AuthenticationHandler auth) {
+    this.vertx = vertx;
+    this.auth = auth;
+    this.maxSize = settings.number("imaging.maxSize", 1, Integer.MAX_VALUE - 65_536);
+    this.maxFiles = settings.integer("imaging.maxFiles", 1, 100);
+    this.store = Path.of(settings.string("imaging.uploadPath")).toAbsolutePath().normalize();
+  }
+
+  /** Mount before the general /api/ body handler, which must not read uploads. */
+  void mount(Router router) {
+    BodyHandler multipart = BodyHandler.create(incomingDirectory())
+      .setBodyLimit(bodyLimit())
+      .setDeleteUploadedFilesOnEnd(true)
+      .setMergeFormAttributes(false);
+    for (String path : List.of("/api/images", "/image-api/upload")) {
+      // a route of its own: the token is checked before a byte of the upload is read
+      router.post(path).handler(auth);
+      router.post(path).handler(multipart).handler(this::upload).failureHandler(this::tooLarge);
+    }
+    router.get("/api/images").handler(auth).handler(forward(ImagingAddresses.LIST,
+      ctx -> new JsonObject().put("page", ctx.queryParams().get("page"))
+        .put("size", ctx.queryParams().get("size"))));
+    router.get("/api/images/:id").handler(auth)
+      .handler(forward(ImagingAddresses.GET, ImageRoutes::idOnly));
+    router.delete("/api/images/:id").handler(auth)
+      .handler(forward(ImagingAddresses.DELETE, ImageRoutes::idOnly));
+    router.route(HttpMethod.GET, "/uploads/*").handler(this::serve);
+    router.route(HttpMethod.HEAD, "/uploads/*").handler(this::serve);
+  }
+
+  /** Vert.x counts the multipart framing against the limit too, so it gets room of its own;
+   *  the exact limit per file is checked on each file. */
+  private long bodyLimit() {
+    return maxFiles * (maxSize + FRAMING_PER_FILE) + FRAMING;
+  }
+
+  private static String incomingDirectory() {
+    return Path.of(System.getProperty("java.io.tmpdir"), "edm-incoming-uploads").toString();
+  }
+
+  private void upload(RoutingContext ctx) {
+    List<FileUpload> files = ctx.fileUploads();
+    boolean many = files.stream().anyMatch(file -> file.name().equals("images"));
+    if (files.isEmpty() || files.stream().anyMatch(file -> !FIELDS.contains(file.name()))) {
+      ctx.fail(BusErrors.of(400, "expected multipart/form-data with the file in field image, "
+        + "or up to " + maxFiles + " files in field images"));
+      return;
+    }
+    if (files.size() > (many ? maxFiles : 1)) {
+      ctx.fail(BusErrors.of(400, many ? "at most " + maxFiles + " files an upload"
+        : "field image takes one file; send several in field images"));
+      return;
+    }
+    Caller caller = caller(ctx);
+    List<Future<JsonObject>> results = files.stream().map(file -> send(caller, file)).toList();
+    if (!many) {
+      results.get(0)
+        .onSuccess(image -> json(ctx, 201, new JsonObject().put("success", true)
+          .put("data", image)))
+        .onFailure(ctx::fail);
+      return;
+    }
+    Future.join(results).onComplete(done -> json(ctx, 200, new JsonObject()
+      .put("success", true)
+      .put("data", new JsonObject().put("images", eachResult(files, results)))));
+  }
+
+  private Future<JsonObject> send(Caller caller, FileUpload file) {
+    if (file.size() > maxSize) {
+      return BusErrors.fail(413, "the file is " + file.size() + " bytes; the limit is "
+        + maxSize + " bytes an image");
+    }
+    DeliveryOptions delivery = caller.deliveryOptions()
+      .addHeader(ImagingAddresses.NAME_HEADER, file.fileName() == null ? "" : file.fileName())
+      .setSendTimeout(120_000);
+    return vertx.fileSystem().readFile(file.uploadedFileName())
+      .compose(bytes -> vertx.eventBus()
+        .<JsonObject>request(ImagingAddresses.UPLOAD, bytes, delivery))
+      .map(Message::body);
+  }
+
+  private static JsonArray eachResult(List<FileUpload> files, List<Future<JsonObject>> results) {
+    JsonArray answers = new JsonArray();
+    for (int i = 0; i < files.size(); i++) {
+      Future<JsonObject> result = results.get(i);
+      JsonObject answer = new JsonObject().put("file", files.get(i).fileName());
+      if (result.succeeded()) {
+        answers.add(answer.put("success", true).put("data", result.result()));
+        continue;
+      }
+      boolean expected = result.cause() instanceof ReplyException reply
+        && reply.failureCode() >= 400 && reply.failureCode() < 500;
+      answers.add(answer.put("success", false)
+        .put("status", expected ? ((ReplyException) result.cause()).failureCode() : 500)
+        .put("error", new JsonObject().put("message",
+          expected ? result.cause().getMessage() : "internal error")));
+    }
+    return answers;
+  }
+
+  /** The body handler refuses a body over its limit with a bare 413; say what the limit is. */
+  private void tooLarge(RoutingContext ctx) {
+    if (ctx.statusCode() != 413 || ctx.response().headWritten()) {
+      ctx.next();
+      return;
+    }
+    json(ctx, 413, new JsonObject().put("success", false).put("error", new JsonObject()
+      .put("message", "the upload is too large: at most " + maxSize + " bytes an image and "
+        + maxFiles + " images a request")));
+  }
+
+  private Handler<RoutingContext> forward(String address,
+      Function<RoutingContext, JsonObject> build) {
+    return ctx -> vertx.eventBus()
+      .<JsonObject>request(address, build.apply(ctx),
+        caller(ctx).deliveryOptions().setSendTimeout(30_000))
+      .onSuccess(reply -> json(ctx, 200, new JsonObject().put("success", true)
+        .put("data", reply.body())))
+      .onFailure(ctx::fail);
+  }
+
+  private static JsonObject idOnly(RoutingContext ctx) {
+    return new JsonObject().put("id", ctx.pathParam("id"));
+  }
+
+  private static Caller caller(RoutingContext ctx) {
+    JsonObject principal = ctx.user().principal();
+    return new Caller(Long.parseLong(principal.getString("sub")), principal.getString("role"));
+  }
+
+  /**
+   * A stored file. Names are content hashes, so a name always means the same bytes: cached
+   * for a year, the hash is the ETag. Only names the store makes are served, so no path can
+   * leave the store; nosniff and a sandboxing policy keep a browser from running anything.
+   */
+  private void serve(RoutingContext ctx) {
+    Matcher name = STORED.matcher(ctx.request().path());
+    if (!name.matches()) {
+      ctx.fail(404);
+      return;
+    }
+    String file = store.resolve(name.group(1)).resolve(name.group(2) + "." + name.group(3))
+      .toString();
+    vertx.fileSystem().exists(file).onComplete(found -> {
+      if (!found.succeeded() || !found.result()) {
+        ctx.fail(404);
+        return;
+      }
+      String etag = "\"" + name.group(2) + "\"";
+      HttpServerResponse response = ctx.response()
+        .putHeader(HttpHeaders.CONTENT_TYPE, TYPES.get(name.group(3)))
+        .putHeader(HttpHeaders.CACHE_CONTROL, "public, max-age=31536000, immutable")
+        .putHeader(HttpHeaders.ETAG, etag)
+        .putHeader("X-Content-Type-Options", "nosniff")
+        .putHeader("Content-Security-Policy", "default-src 'none'; sandbox")
+        .putHeader("Cross-Origin-Resource-Policy", "cross-origin");
+      String match = ctx.request().getHeader(HttpHeaders.IF_NONE_MATCH);
+      if (match != null && (match.contains(etag) || match.trim().equals("*"))) {
+        response.setStatusCode(304).end();
+        return;
+      }
+      response.sendFile(file).onFailure(err -> ctx.response().reset());
+    });
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response()
+      .setStatusCode(status)
+      .putHeader(HttpHeaders.CONTENT_TYPE, "application/json; charset=utf-8")
+      .end(body.encode());
+  }
+}
