@@ -250,12 +250,16 @@ if ((WARMUP > 0)); then
   sleep 2
 fi
 OUTBOX0=$(psql_q "SELECT count(*) FROM webhook.outbox")
+COMMITS0=$(psql_q "SELECT xact_commit FROM pg_stat_database WHERE datname = '$DB'")
+curl -sf "$EDM/metrics" >"$WORK/metrics-0.txt" || true
 log "EDM /webhook/engagelab, ${DURATION}s ($CONNECTIONS connections, $THREADS threads)"
 sampler "$DB" "$WORK/waits-edm.txt" & SAMPLER_PID=$!
 cpu_split $((DURATION / 2)) "$WORK/cpu-edm.txt" & CPU_PID=$!
 bench run "$DURATION" "$WORK/wrk-edm.txt"
 kill "$SAMPLER_PID" 2>/dev/null; SAMPLER_PID=''; wait "$CPU_PID"
 OUTBOX1=$(psql_q "SELECT count(*) FROM webhook.outbox")
+COMMITS1=$(psql_q "SELECT xact_commit FROM pg_stat_database WHERE datname = '$DB'")
+curl -sf "$EDM/metrics" >"$WORK/metrics-1.txt" || true
 
 # --- 7. durability: every 2xx must be a row in webhook.events --------------------------------
 OK=$(lua ok "$WORK/wrk-edm.txt")
@@ -266,6 +270,20 @@ DUPKEYS=$(psql_q "SELECT count(*) - count(DISTINCT email_id) FROM webhook.events
 if ((STORED >= OK)); then DURABLE="yes (+$((STORED - OK)) answered after wrk stopped counting)"; else DURABLE="NO: $((OK - STORED)) answered 2xx but not stored"; fi
 
 # --- 8. report -------------------------------------------------------------------------------
+# The webhook concern's PostgreSQL pool over the measured run (Vert.x pool metrics): how long
+# requests waited for a connection, and how long each held one.
+pool_delta() {  # pool_delta SERIES: growth of edm-webhook's SERIES between the snapshots
+  awk -v k="vertx_pool_$1{pool_name=\"edm-webhook\",pool_type=\"sql\"}" '$1 == k { v[FILENAME] = $2 }
+    END { printf "%.3f", v[ARGV[2]] - v[ARGV[1]] }' "$WORK/metrics-0.txt" "$WORK/metrics-1.txt" 2>/dev/null || echo 0
+}
+POOL_N=$(pool_delta queue_time_seconds_count) POOL_WAIT=$(pool_delta queue_time_seconds_sum)
+POOL_USE=$(pool_delta usage_seconds_sum)
+POOL_SIZE=${PG_POOL:-$(awk '/^pg:/ { f = 1 } f && /poolSize/ { print $2; exit }' "$WORK/conf/edm.yaml")}
+POOL_LINE=$(awk -v n="$POOL_N" -v w="$POOL_WAIT" -v u="$POOL_USE" -v s="$POOL_SIZE" -v d="$DURATION" 'BEGIN {
+  if (n > 0) printf "%d acquisitions, mean wait %.1f ms, mean hold %.1f ms, busy %.0f%% of %d connections",
+    n, 1000 * w / n, 1000 * u / n, 100 * u / (s * d), s; else print "no pool metrics" }')
+APPLIED=$(awk -v k=edm_webhook_events_applied_total '$1 == k { v[FILENAME] = $2 } END { printf "%d", v[ARGV[2]] - v[ARGV[1]] }' \
+  "$WORK/metrics-0.txt" "$WORK/metrics-1.txt" 2>/dev/null || echo '?')
 RPS=$(field Requests/sec: "$WORK/wrk-edm.txt")
 REQS=$(awk '/requests in/ { print $1 }' "$WORK/wrk-edm.txt")
 OKPS=$(awk -v o="$OK" -v d="$DURATION" 'BEGIN { printf "%.1f", o / d }')
@@ -287,11 +305,12 @@ printf '%-40s %s\n' \
   "durable (rows >= 2xx)" "$DURABLE" \
   "webhook.requests rows / dup email_ids" "$REQ_ROWS / $DUPKEYS" \
   "row bytes: pgbench / EDM requests/events" "$PGB_WIDTH / $EDM_WIDTH  (callback body $BODY_BYTES bytes)" \
-  "outbox backlog: before / after run" "$OUTBOX0 / $OUTBOX1  (effects applied after the answer)" \
+  "outbox backlog: before / after run" "$OUTBOX0 / $OUTBOX1  ($APPLIED effects applied during the run)" \
+  "PostgreSQL commits/s in $DB" "$(awk -v a="$COMMITS0" -v b="$COMMITS1" -v d="$DURATION" 'BEGIN { printf "%.0f", (b - a) / d }')" \
+  "edm-webhook pg pool during the run" "$POOL_LINE" \
   "CPU mid-pgbench (2 cores = 200%)" "$(cat "$WORK/cpu-pgbench.txt" 2>/dev/null)" \
   "CPU mid-EDM (2 cores = 200%)" "$(cat "$WORK/cpu-edm.txt" 2>/dev/null)" \
   "pgbench backends (state wait)" "$(waits "$WORK/waits-pgbench.txt")" \
   "EDM backends (state wait)" "$(waits "$WORK/waits-edm.txt")" \
-  "EDM pg pool size per concern" "${PG_POOL:-$(awk '/^pg:/ { f = 1 } f && /poolSize/ { print $2; exit }' "$WORK/conf/edm.yaml")}" \
   "GC pauses: count / max (ms)" "$(awk '/Pause/ { n++; v = $NF + 0; if (v > m) m = v } END { print n + 0, "/", m + 0 }' "$WORK/gc.log")"
 grep -E ' (WARN|ERROR) ' "$WORK/edm.log" | sed -E 's/^[^ ]+ [^ ]+ //; s/\[[^]]*\] //' | sort | uniq -c | sort -rn | head -10 | sed 's/^/EDM log: /' || true

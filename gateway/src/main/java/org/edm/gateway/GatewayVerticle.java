@@ -26,7 +26,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.function.Function;
 import org.edm.common.BusErrors;
-import org.edm.common.Caller;
 import org.edm.common.Database;
 import org.edm.common.PgUrl;
 import org.edm.common.Settings;
@@ -238,25 +237,9 @@ public class GatewayVerticle extends VerticleBase {
       .onFailure(ctx::fail);
   }
 
-  /** Sends what build makes of the request to address, as the logged-in caller. */
   private io.vertx.core.Handler<RoutingContext> forward(String address,
       Function<RoutingContext, JsonObject> build) {
-    return ctx -> {
-      JsonObject request;
-      try {
-        request = build.apply(ctx);
-      } catch (ReplyException e) {
-        ctx.fail(e);
-        return;
-      }
-      Caller caller = new Caller(Long.parseLong(ctx.user().principal().getString("sub")),
-        ctx.user().principal().getString("role"));
-      DeliveryOptions delivery = caller.deliveryOptions().setSendTimeout(30_000);
-      vertx.eventBus().<JsonObject>request(address, request, delivery)
-        .onSuccess(reply -> json(ctx, 200,
-          new JsonObject().put("success", true).put("data", reply.body())))
-        .onFailure(ctx::fail);
-    };
+    return Forwarding.forward(vertx, address, build);
   }
 
   private JsonObject messages(RoutingContext ctx) {
@@ -379,9 +362,6 @@ public class GatewayVerticle extends VerticleBase {
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {
-    ctx.response()
-      .setStatusCode(status)
-      .putHeader(HttpHeaders.CONTENT_TYPE, "application/json; charset=utf-8")
-      .end(body.encode());
+    Forwarding.json(ctx, status, body);
   }
 }

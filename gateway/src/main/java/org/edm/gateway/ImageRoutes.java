@@ -17,7 +17,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.AuthenticationHandler;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -163,12 +162,7 @@ final class ImageRoutes {
 
   private Handler<RoutingContext> forward(String address,
       Function<RoutingContext, JsonObject> build) {
-    return ctx -> vertx.eventBus()
-      .<JsonObject>request(address, build.apply(ctx),
-        caller(ctx).deliveryOptions().setSendTimeout(30_000))
-      .onSuccess(reply -> json(ctx, 200, new JsonObject().put("success", true)
-        .put("data", reply.body())))
-      .onFailure(ctx::fail);
+    return Forwarding.forward(vertx, address, build);
   }
 
   private static JsonObject idOnly(RoutingContext ctx) {
@@ -176,8 +170,7 @@ final class ImageRoutes {
   }
 
   private static Caller caller(RoutingContext ctx) {
-    JsonObject principal = ctx.user().principal();
-    return new Caller(Long.parseLong(principal.getString("sub")), principal.getString("role"));
+    return Forwarding.caller(ctx);
   }
 
   /**
@@ -216,9 +209,6 @@ final class ImageRoutes {
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {
-    ctx.response()
-      .setStatusCode(status)
-      .putHeader(HttpHeaders.CONTENT_TYPE, "application/json; charset=utf-8")
-      .end(body.encode());
+    Forwarding.json(ctx, status, body);
   }
 }

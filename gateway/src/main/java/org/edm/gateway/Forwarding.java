@@ -1,0 +1,51 @@
+package org.edm.gateway;
+
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.function.Function;
+import org.edm.common.Caller;
+
+/** Turns an authenticated request into an event-bus request and the reply into JSON. */
+final class Forwarding {
+
+  private static final long API_TIMEOUT_MS = 30_000;
+
+  private Forwarding() {
+  }
+
+  /** Sends what build makes of the request to address, as the logged-in caller. */
+  static Handler<RoutingContext> forward(Vertx vertx, String address,
+      Function<RoutingContext, JsonObject> build) {
+    return ctx -> {
+      JsonObject request;
+      try {
+        request = build.apply(ctx);
+      } catch (ReplyException e) {
+        ctx.fail(e);
+        return;
+      }
+      vertx.eventBus().<JsonObject>request(address, request,
+          caller(ctx).deliveryOptions().setSendTimeout(API_TIMEOUT_MS))
+        .onSuccess(reply -> json(ctx, 200,
+          new JsonObject().put("success", true).put("data", reply.body())))
+        .onFailure(ctx::fail);
+    };
+  }
+
+  /** The caller as the verified login token names it. */
+  static Caller caller(RoutingContext ctx) {
+    JsonObject principal = ctx.user().principal();
+    return new Caller(Long.parseLong(principal.getString("sub")), principal.getString("role"));
+  }
+
+  static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response()
+      .setStatusCode(status)
+      .putHeader(HttpHeaders.CONTENT_TYPE, "application/json; charset=utf-8")
+      .end(body.encode());
+  }
+}
