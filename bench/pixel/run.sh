@@ -42,10 +42,10 @@ port_free "$EDM_PORT" && port_free "$NGINX_PORT" || { echo "port $EDM_PORT or $N
 
 # --- 2. start nginx and EDM, everything under one temp dir ----------------------------------
 WORK=$(mktemp -d /tmp/edm-pixel-bench.XXXXXX)
-EDM_PID='' JSTAT_PID='' TIMELINE_PID=''
+EDM_PID='' JSTAT_PID='' TIMELINE_PID='' OTHERS_PID=''
 cleanup() {
   set +e  # best effort: every step runs even if an earlier one fails
-  [[ -n $JSTAT_PID$TIMELINE_PID ]] && kill $JSTAT_PID $TIMELINE_PID 2>/dev/null
+  [[ -n $JSTAT_PID$TIMELINE_PID$OTHERS_PID ]] && kill $JSTAT_PID $TIMELINE_PID $OTHERS_PID 2>/dev/null
   if [[ -n $EDM_PID ]]; then kill "$EDM_PID" 2>/dev/null; wait "$EDM_PID" 2>/dev/null; fi
   [[ -f $WORK/nginx.pid ]] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null
   redis-cli DEL "$STREAM" >/dev/null 2>&1
@@ -157,7 +157,7 @@ ACC0=$(metric edm_tracking_hits_accepted_total) DROP0=$(metric edm_tracking_hits
 UNR0=$(metric edm_gateway_hits_unrouted_total) ROWS0=$(stored)
 log "EDM /track/open, ${DURATION}s"
 T_START=$SECONDS; timeline >"$WORK/timeline.txt" & TIMELINE_PID=$!
-others >"$WORK/others.txt" &
+others >"$WORK/others.txt" & OTHERS_PID=$!
 bench "$EDM" "$DURATION" "$WORK/wrk-edm.txt"
 T0=$(date +%s.%N)
 
@@ -176,7 +176,7 @@ PENDING=$(redis-cli XPENDING "$STREAM" batchers | head -1) BACKLOG=$(redis-cli X
 # --- 6. report -------------------------------------------------------------------------------
 REQS=$(awk '/requests in/ { print $1 }' "$WORK/wrk-edm.txt")
 RPS_E=$(field Requests/sec: "$WORK/wrk-edm.txt") RPS_N=$(field Requests/sec: "$WORK/wrk-nginx.txt")
-kill "$JSTAT_PID" "$TIMELINE_PID" 2>/dev/null; JSTAT_PID='' TIMELINE_PID=''
+kill "$JSTAT_PID" "$TIMELINE_PID" "$OTHERS_PID" 2>/dev/null; JSTAT_PID='' TIMELINE_PID='' OTHERS_PID=''
 # GC log lines end like "... 301M->42M(512M) 3.1ms"; the left value is the heap just before GC.
 PEAK_MB=$( { awk '$1 ~ /^[0-9.]+$/ && NF > 10 { print ($3 + $4 + $6 + $8) / 1024 }' "$WORK/jstat.log"
   grep -oE '[0-9]+[KMG]->' "$WORK/gc.log" | awk '{ v = $0 + 0; u = substr($0, length($0) - 2, 1)

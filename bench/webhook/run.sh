@@ -5,13 +5,14 @@
 set -euo pipefail
 
 DURATION=${DURATION:-60}      # seconds of the pgbench run and of the measured wrk run
-WARMUP=${WARMUP:-5}           # seconds of EDM warm-up (JIT) before the measured run
+WARMUP=${WARMUP:-10}          # seconds of EDM warm-up (JIT) before the measured run
 CONNECTIONS=${CONNECTIONS:-64}  # wrk connections, and pgbench clients
 THREADS=${THREADS:-2}         # wrk threads, and pgbench -j
 EDM_PORT=${EDM_PORT:-18090}
 HEAP=${HEAP:-512m}
 JAVA_OPTS=${JAVA_OPTS:-}      # extra JVM options for EDM, e.g. a JFR recording
 PG_POOL=${PG_POOL:-}          # EDM_PG_POOL_SIZE for EDM when set (default: conf/edm.yaml's)
+QUIET_WAIT=${QUIET_WAIT:-900}  # wait up to this many seconds for other benchmarks to finish first
 SAMPLE_MS=${SAMPLE_MS:-500}   # pg_stat_activity sampling interval during both runs
 DB=${DB:-edm_bench_webhook}
 PGB_DB=${PGB_DB:-edm_bench_webhook_pgbench}
@@ -31,7 +32,7 @@ port_free() { ! ss -ltn "sport = :$1" | grep -q LISTEN; }
 
 # --- 1. tools and the jar -------------------------------------------------------------------
 need=()
-for t in wrk:wrk jq:jq curl:curl psql:postgresql-client pgbench:postgresql-contrib \
+for t in wrk:wrk gawk:gawk jq:jq curl:curl psql:postgresql-client pgbench:postgresql-contrib \
          openssl:openssl redis-cli:redis-tools; do
   command -v "${t%%:*}" >/dev/null || need+=("${t#*:}")
 done
@@ -164,8 +165,46 @@ cpu_split() {  # cpu_split DELAY OUT
       if ($1 == edm) c["edm"] += $9
       else if ($12 ~ /^(wrk|pgbench|postgres|top|psql)$/) c[$12] += $9
       else if ($9 >= 5) o = o sprintf("%s(pid %s) %.0f%%  ", $12, $1, $9) }
-    END { for (k in c) if (c[k] >= 2) printf "%s %.0f%%  ", k, c[k]
+    END { for (k in c) { if (c[k] >= 2) printf "%s %.0f%%  ", k, c[k]; print k, c[k] >"'"$2.vals"'" }
           printf "| others: %s| %s\n", (o == "" ? "none " : o), line }' "$2.raw" >"$2"
+}
+# CPU milliseconds per request of a process group from its mid-run %CPU: cpu_ms NAME FILE RATE
+cpu_ms() { awk -v k="$1" -v r="$3" '$1 == k { printf "%.2f", 10 * $2 / r; f = 1 } END { if (!f) printf "?" }' "$2.vals" 2>/dev/null; }
+
+# Mid-run, EDM's %CPU per thread over 2 s (100% = one core), named via jstack: shows whether
+# one event loop is saturated, or the time goes to GC or the JIT.
+thread_split() {  # thread_split DELAY OUT
+  sleep "$1"
+  local hz; hz=$(getconf CLK_TCK)
+  ticks() { for t in /proc/"$EDM_PID"/task/*; do
+    awk -v t="${t##*/}" '{ sub(/^.*\) /, ""); print t, $12 + $13 }' "$t/stat" 2>/dev/null; done; }
+  ticks >"$2.t0"; sleep 2; ticks >"$2.t1"
+  jstack "$EDM_PID" 2>/dev/null | gawk '/^"/ && / nid=/ { match($0, /^"[^"]*"/); n = substr($0, 2, RLENGTH - 2)
+    match($0, / nid=0x[0-9a-f]+/); printf "%d %s\n", strtonum(substr($0, RSTART + 5, RLENGTH - 5)), n }' >"$2.names" || true
+  awk -v hz="$hz" 'FILENAME ~ /names$/ { id = $1; $1 = ""; sub(/^ /, ""); name[id] = $0; next }
+    FILENAME ~ /t0$/ { a[$1] = $2; next }
+    { n = ($1 in name) ? name[$1] : "tid " $1
+      if (n !~ /^vert\.x-eventloop/) { sub(/#[0-9]+$/, "#*", n); sub(/[0-9]+$/, "*", n) }  # GC, JIT: one line each
+      c[n] += 100 * ($2 - a[$1]) / hz / 2 }
+    END { for (k in c) if (c[k] >= 1) printf "%.0f%% %s\n", c[k], k }' "$2.names" "$2.t0" "$2.t1" |
+    sort -rn | head -8 | awk '{ printf "%s%s", (NR > 1 ? ", " : ""), $0 }' >"$2"
+}
+
+# Another benchmark (a wrk or pgbench, or a sibling bench/*/run.sh's EDM, which runs from a
+# /tmp/edm-*-bench.* dir) or a Maven build or test run on this 2-core box would skew the
+# figures (and theirs): wait for them to end.
+others_busy() {
+  { pgrep -x 'wrk|pgbench'; pgrep -f 'gc:file=/tmp/edm-[a-z]+-bench\.|plexus-classworlds|surefirebooter'; } |
+    grep -vx "${EDM_PID:-none}" | tr '\n' ' '
+}
+quiet() {
+  local waited=0 busy
+  while busy=$(others_busy) && [[ -n $busy ]]; do
+    ((waited == 0)) && log "waiting for other benchmarks to finish (pids $busy)"
+    ((waited >= QUIET_WAIT)) && { log "still busy after ${QUIET_WAIT}s; measuring anyway"; return; }
+    sleep 5; waited=$((waited + 5))
+  done
+  ((waited == 0)) || log "quiet after ${waited}s"
 }
 
 # --- 4. the ceiling first (EDM is not running yet, so nothing competes): pgbench -------------
@@ -182,6 +221,7 @@ HEADERS_JSON=$(jq -nc --arg ts "$TS" --arg sig "$SIG" '{"x-webhook-timestamp":$t
   printf "INSERT INTO requests (body, headers, verified) VALUES ('%s', '%s'::jsonb, 'hmac');\n" \
     "$(sample_body "wh-pgb-:n" | sed "s/'/''/g")" "$HEADERS_JSON"
 } >"$WORK/insert.sql"
+quiet
 log "pgbench: one INSERT per transaction, $CONNECTIONS clients, -j $THREADS, ${DURATION}s"
 sampler "$PGB_DB" "$WORK/waits-pgbench.txt" & SAMPLER_PID=$!
 cpu_split $((DURATION / 2)) "$WORK/cpu-pgbench.txt" & CPU_PID=$!
@@ -200,10 +240,11 @@ log "pgbench: $PGB_TPS tps"
 # --- 5. start EDM ---------------------------------------------------------------------------
 psql_q "DROP DATABASE IF EXISTS $DB WITH (FORCE)" postgres >/dev/null
 redis-cli DEL "$STREAM" >/dev/null
-(cd "$WORK" && EDM_HTTP_PORT=$EDM_PORT EDM_PG_URL=postgresql://postgres@127.0.0.1:5432/$DB \
+(cd "$WORK" && if [[ -n $PG_POOL ]]; then export EDM_PG_POOL_SIZE=$PG_POOL; fi
+  EDM_HTTP_PORT=$EDM_PORT EDM_PG_URL=postgresql://postgres@127.0.0.1:5432/$DB \
   EDM_TRACKING_STREAM=$STREAM EDM_STATE_DIR=$WORK/state IMAGE_UPLOAD_PATH=$WORK/uploads \
   TRACKING_BASE_URL=http://127.0.0.1:$EDM_PORT WEBHOOK_BASE_URL=http://127.0.0.1:$EDM_PORT \
-  WEBHOOK_SECRET=$SECRET EDM_ADMIN_PASSWORD=$PASSWORD ${PG_POOL:+EDM_PG_POOL_SIZE=$PG_POOL} \
+  WEBHOOK_SECRET=$SECRET EDM_ADMIN_PASSWORD=$PASSWORD \
   exec java -Xms"$HEAP" -Xmx"$HEAP" $JAVA_OPTS -Xlog:gc:file="$WORK/gc.log" -jar edm.jar >"$WORK/edm.log" 2>&1) &
 EDM_PID=$!
 EDM=http://127.0.0.1:$EDM_PORT
@@ -243,6 +284,7 @@ settle() {  # waits until a label's row count stops changing (requests in flight
 }
 
 # --- 6. warm-up, then the measured run --------------------------------------------------------
+quiet
 if ((WARMUP > 0)); then
   log "EDM warm-up, ${WARMUP}s"
   bench warm "$WARMUP" "$WORK/wrk-warmup.txt"
@@ -250,14 +292,18 @@ if ((WARMUP > 0)); then
   sleep 2
 fi
 OUTBOX0=$(psql_q "SELECT count(*) FROM webhook.outbox")
+proc_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+EDM_T0=$(proc_ticks "$EDM_PID")
 COMMITS0=$(psql_q "SELECT xact_commit FROM pg_stat_database WHERE datname = '$DB'")
 curl -sf "$EDM/metrics" >"$WORK/metrics-0.txt" || true
 log "EDM /webhook/engagelab, ${DURATION}s ($CONNECTIONS connections, $THREADS threads)"
 sampler "$DB" "$WORK/waits-edm.txt" & SAMPLER_PID=$!
 cpu_split $((DURATION / 2)) "$WORK/cpu-edm.txt" & CPU_PID=$!
+thread_split $((DURATION / 2 + 3)) "$WORK/threads-edm.txt" & THREAD_PID=$!
 bench run "$DURATION" "$WORK/wrk-edm.txt"
-kill "$SAMPLER_PID" 2>/dev/null; SAMPLER_PID=''; wait "$CPU_PID"
+kill "$SAMPLER_PID" 2>/dev/null; SAMPLER_PID=''; wait "$CPU_PID" "$THREAD_PID"
 OUTBOX1=$(psql_q "SELECT count(*) FROM webhook.outbox")
+EDM_T1=$(proc_ticks "$EDM_PID")
 COMMITS1=$(psql_q "SELECT xact_commit FROM pg_stat_database WHERE datname = '$DB'")
 curl -sf "$EDM/metrics" >"$WORK/metrics-1.txt" || true
 
@@ -308,8 +354,12 @@ printf '%-40s %s\n' \
   "outbox backlog: before / after run" "$OUTBOX0 / $OUTBOX1  ($APPLIED effects applied during the run)" \
   "PostgreSQL commits/s in $DB" "$(awk -v a="$COMMITS0" -v b="$COMMITS1" -v d="$DURATION" 'BEGIN { printf "%.0f", (b - a) / d }')" \
   "edm-webhook pg pool during the run" "$POOL_LINE" \
+  "EDM CPU over the run (ms per callback)" "$(awk -v a="$EDM_T0" -v b="$EDM_T1" -v hz="$(getconf CLK_TCK)" -v d="$DURATION" -v n="$OK" 'BEGIN {
+    printf "%.0f%% of a core, %.2f ms", 100 * (b - a) / hz / d, 1000 * (b - a) / hz / n }')" \
+  "CPU ms per request, mid-run estimate" "pgbench run: postgres $(cpu_ms postgres "$WORK/cpu-pgbench.txt" "$PGB_TPS"), pgbench $(cpu_ms pgbench "$WORK/cpu-pgbench.txt" "$PGB_TPS");  EDM run: edm $(cpu_ms edm "$WORK/cpu-edm.txt" "$OKPS"), postgres $(cpu_ms postgres "$WORK/cpu-edm.txt" "$OKPS"), wrk $(cpu_ms wrk "$WORK/cpu-edm.txt" "$OKPS")" \
   "CPU mid-pgbench (2 cores = 200%)" "$(cat "$WORK/cpu-pgbench.txt" 2>/dev/null)" \
   "CPU mid-EDM (2 cores = 200%)" "$(cat "$WORK/cpu-edm.txt" 2>/dev/null)" \
+  "EDM threads mid-run (1 core = 100%)" "$(cat "$WORK/threads-edm.txt" 2>/dev/null)" \
   "pgbench backends (state wait)" "$(waits "$WORK/waits-pgbench.txt")" \
   "EDM backends (state wait)" "$(waits "$WORK/waits-edm.txt")" \
   "GC pauses: count / max (ms)" "$(awk '/Pause/ { n++; v = $NF + 0; if (v > m) m = v } END { print n + 0, "/", m + 0 }' "$WORK/gc.log")"

@@ -1,7 +1,5 @@
 package org.edm.gateway;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -48,11 +46,11 @@ public class GatewayVerticle extends VerticleBase {
 
   private static final List<String> CONCERNS =
     List.of("tracking", "webhook", "sessions", "imaging");
-  private static final Counter UNROUTED = Metrics.counter("edm.gateway.hits.unrouted");
 
   private final DeliveryOptions hitDelivery = new DeliveryOptions().setSendTimeout(2000);
   private Pool pool;
   private LoginService logins;
+  private HitRelay relay;
 
   @Override
   public Future<?> start() {
@@ -66,6 +64,7 @@ public class GatewayVerticle extends VerticleBase {
     logins = new LoginService(vertx, pool, jwt, settings.integer("auth.tokenMinutes", 1,
       525_600));
 
+    relay = new HitRelay(vertx);
     Router router = router(jwt, settings);
     return vertx.createHttpServer()
       .requestHandler(router)
@@ -74,6 +73,7 @@ public class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    relay.flush();
     return pool.close();
   }
 
@@ -195,8 +195,7 @@ public class GatewayVerticle extends VerticleBase {
   /** The pixel is answered at once, whatever happens to the hit: a mail client must never
    *  show a broken image, and the answer is the same either way. */
   private void open(RoutingContext ctx) {
-    vertx.eventBus().request(TrackingAddresses.HIT, hitRequest(ctx, "open"), hitDelivery)
-      .onFailure(err -> UNROUTED.increment());
+    relay.add(hitRequest(ctx, "open"));
     noStore(ctx.response())
       .putHeader(HttpHeaders.CONTENT_TYPE, "image/gif")
       .end(PIXEL);
@@ -211,7 +210,7 @@ public class GatewayVerticle extends VerticleBase {
         .end())
       .onFailure(err -> {
         if (!(err instanceof ReplyException reply && reply.failureCode() == 400)) {
-          UNROUTED.increment();
+          HitRelay.countUnrouted();
         }
         ctx.fail(err);
       });

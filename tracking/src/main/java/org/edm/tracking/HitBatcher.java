@@ -41,6 +41,7 @@ public final class HitBatcher {
   private final String consumer;
   private RedisConnection reader;
   private boolean stopped;
+  private boolean retryOwnPending;
   private long reclaimTimer;
   private long backlogTimer;
 
@@ -95,6 +96,7 @@ public final class HitBatcher {
       .onFailure(err -> {
         if (!stopped) {
           LOG.warn("hit batch not stored, retrying: {}", err.toString());
+          retryOwnPending = true;
           reconnectIfClosed()
             .compose(v -> isNoGroup(err) ? recreateGroup() : Future.succeededFuture())
             .onComplete(v -> vertx.setTimer(ERROR_BACKOFF_MS, id -> readLoop()));
@@ -127,12 +129,19 @@ public final class HitBatcher {
     return done.future();
   }
 
+  /** New entries; after a failed store, this batcher's own pending ones first. */
   private Future<List<Hit>> readBatch() {
     Request read = Request.cmd(Command.XREADGROUP).arg("GROUP").arg(config.group()).arg(consumer)
       .arg("COUNT").arg(config.batchSize())
       .arg("BLOCK").arg(config.flushIntervalMs())
-      .arg("STREAMS").arg(config.stream()).arg(">");
-    return reader.send(read).map(HitBatcher::decodeRead);
+      .arg("STREAMS").arg(config.stream()).arg(retryOwnPending ? "0" : ">");
+    return reader.send(read)
+      .map(HitBatcher::decodeRead)
+      .onSuccess(hits -> {
+        if (retryOwnPending && hits.isEmpty()) {
+          retryOwnPending = false;
+        }
+      });
   }
 
   /** Claims entries idle past the limit (their batcher presumably died) and stores them. */

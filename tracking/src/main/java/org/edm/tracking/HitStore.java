@@ -11,9 +11,10 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 
 /**
@@ -44,11 +45,15 @@ public final class HitStore {
   private static final String INSERT_FIRSTS = """
       INSERT INTO tracking.firsts (message_id, kind, url, campaign_id)
       SELECT DISTINCT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
+      ORDER BY 1, 2, 3
       ON CONFLICT DO NOTHING
       RETURNING campaign_id, kind, url
       """;
 
+  // Rows are locked in id order, so concurrent batchers never wait on each other in a cycle.
   private static final String UPDATE_MESSAGES = """
+      WITH locked AS (SELECT id FROM tracking.messages WHERE id = ANY($1::uuid[])
+                      ORDER BY id FOR UPDATE)
       UPDATE tracking.messages m
       SET opened_at = LEAST(m.opened_at, u.opened_at),
           clicked_at = LEAST(m.clicked_at, u.clicked_at),
@@ -65,7 +70,7 @@ public final class HitStore {
                    CASE WHEN bool_or(kind = 'click') THEN 'clicked' ELSE 'opened' END AS status
             FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS h (id, kind, at)
             GROUP BY id) u
-      WHERE m.id = u.id
+      WHERE m.id = u.id AND m.id IN (SELECT id FROM locked)
       """;
 
   private static final String UPSERT_STATS = """
@@ -116,6 +121,17 @@ public final class HitStore {
 
   private static final List<String> CLASSES = List.of("person", "proxy", "prefetch", "bot");
   private static final int STATS_COLUMNS = 14;
+  // Aggregate rows are upserted in key order, again so that batchers lock in the same order.
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static final Comparator<List<?>> BY_PARTS = (a, b) -> {
+    for (int i = 0; i < a.size(); i++) {
+      int order = ((Comparable) a.get(i)).compareTo(b.get(i));
+      if (order != 0) {
+        return order;
+      }
+    }
+    return 0;
+  };
 
   private final Pool pool;
 
@@ -218,7 +234,7 @@ public final class HitStore {
   }
 
   private Future<Void> upsertStats(SqlConnection conn, List<Row> stored, List<Row> firsts) {
-    Map<String, long[]> byCampaign = new HashMap<>();
+    Map<String, long[]> byCampaign = new TreeMap<>();
     for (Row row : stored) {
       long[] counts = byCampaign.computeIfAbsent(row.getString("campaign_id"),
         k -> new long[STATS_COLUMNS]);
@@ -251,7 +267,7 @@ public final class HitStore {
   }
 
   private Future<Void> upsertLinks(SqlConnection conn, List<Row> stored, List<Row> firsts) {
-    Map<List<String>, long[]> byLink = new HashMap<>();
+    Map<List<String>, long[]> byLink = new TreeMap<>(BY_PARTS);
     for (Row row : stored) {
       if ("click".equals(row.getString("kind")) && Hit.PIXEL.equals(row.getString("source"))) {
         long[] counts = byLink.computeIfAbsent(
@@ -280,7 +296,7 @@ public final class HitStore {
   }
 
   private Future<Void> upsertHourly(SqlConnection conn, List<Row> stored) {
-    Map<List<Object>, long[]> byHour = new HashMap<>();
+    Map<List<Object>, long[]> byHour = new TreeMap<>(BY_PARTS);
     for (Row row : stored) {
       if (!Hit.PIXEL.equals(row.getString("source"))) {
         continue;

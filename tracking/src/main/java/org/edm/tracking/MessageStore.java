@@ -40,7 +40,8 @@ public final class MessageStore {
 
   private static final String COUNT_MESSAGES = """
       INSERT INTO tracking.campaign_stats AS s (campaign_id, messages)
-      SELECT campaign_id, count(*) FROM unnest($1::text[]) AS t (campaign_id) GROUP BY 1
+      SELECT campaign_id, count(*) FROM unnest($1::text[]) AS t (campaign_id)
+      GROUP BY 1 ORDER BY 1
       ON CONFLICT (campaign_id) DO UPDATE SET messages = s.messages + EXCLUDED.messages
       """;
 

@@ -11,6 +11,10 @@ public final class TrackingAddresses {
    *  userAgent, method}. Replies {recorded: bool} for opens and {location} for clicks. */
   public static final String HIT = "tracking.hit";
 
+  /** Opens in bulk, as the gateway relays them per event loop: {hits: [hit, ...]}, each hit
+   *  shaped as for {@link #HIT}. Replies {recorded: n}. */
+  public static final String HITS = "tracking.hits";
+
   /** {messages: [{id, campaignId, recipient, providerMessageId?}]}: registers sent messages. */
   public static final String REGISTER = "tracking.messages.register";
 

@@ -3,6 +3,7 @@ package org.edm.tracking;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
@@ -62,6 +63,7 @@ public class TrackingVerticle extends VerticleBase {
 
     return Future.all(List.of(
       BusService.serve(vertx, TrackingAddresses.HIT, this::hit),
+      BusService.serve(vertx, TrackingAddresses.HITS, this::hits),
       BusService.serve(vertx, TrackingAddresses.REGISTER, this::register),
       BusService.serve(vertx, TrackingAddresses.MESSAGE, this::message),
       BusService.serve(vertx, TrackingAddresses.INSTRUMENT, this::instrument),
@@ -89,16 +91,37 @@ public class TrackingVerticle extends VerticleBase {
 
   /** The hot path: no database, one append to a local buffer. */
   private Future<JsonObject> hit(Message<JsonObject> message) {
-    JsonObject body = message.body();
+    try {
+      return Future.succeededFuture(record(message.body()));
+    } catch (ReplyException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  private Future<JsonObject> hits(Message<JsonObject> message) {
+    JsonArray batch = message.body().getJsonArray("hits", new JsonArray());
+    int recorded = 0;
+    for (int i = 0; i < batch.size(); i++) {
+      if (batch.getValue(i) instanceof JsonObject hit && "open".equals(hit.getString("kind"))
+          && record(hit).getBoolean("recorded")) {
+        recorded++;
+      }
+    }
+    return Future.succeededFuture(new JsonObject().put("recorded", recorded));
+  }
+
+  /** Checks, classifies and buffers one hit; a bad click fails with 400. */
+  private JsonObject record(JsonObject body) {
     boolean open = "open".equals(body.getString("kind"));
     TrackingToken.Claims claims = tokens.verify(body.getString("token"));
     if (claims == null || claims.open() != open) {
-      return open
-        ? Future.succeededFuture(new JsonObject().put("recorded", false))
-        : BusErrors.badRequest("invalid or altered tracking link");
+      if (open) {
+        return new JsonObject().put("recorded", false);
+      }
+      throw BusErrors.of(400, "invalid or altered tracking link");
     }
     if (!open && !isHttpUrl(claims.url())) {
-      return BusErrors.badRequest("tracking link target is not an http(s) URL");
+      throw BusErrors.of(400, "tracking link target is not an http(s) URL");
     }
 
     long at = body.getLong("at", System.currentTimeMillis());
@@ -111,7 +134,7 @@ public class TrackingVerticle extends VerticleBase {
     boolean recorded = appender.append(hit);
 
     JsonObject reply = new JsonObject().put("recorded", recorded);
-    return Future.succeededFuture(open ? reply : reply.put("location", claims.url()));
+    return open ? reply : reply.put("location", claims.url());
   }
 
   private static boolean isHttpUrl(String url) {
