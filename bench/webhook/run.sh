@@ -33,7 +33,7 @@ port_free() { ! ss -ltn "sport = :$1" | grep -q LISTEN; }
 # --- 1. tools and the jar -------------------------------------------------------------------
 need=()
 for t in wrk:wrk gawk:gawk jq:jq curl:curl psql:postgresql-client pgbench:postgresql-contrib \
-         openssl:openssl redis-cli:redis-tools; do
+         openssl:openssl redis-cli:redis-tools jstack:openjdk-17-jdk-headless; do
   command -v "${t%%:*}" >/dev/null || need+=("${t#*:}")
 done
 if ((${#need[@]})); then
@@ -47,10 +47,10 @@ fi
 port_free "$EDM_PORT" || { echo "port $EDM_PORT busy"; exit 2; }
 
 WORK=$(mktemp -d /tmp/edm-webhook-bench.XXXXXX)
-EDM_PID='' SAMPLER_PID=''
+EDM_PID='' SAMPLER_PID='' CPU_PID='' THREAD_PID=''
 cleanup() {
   set +e  # best effort: every step runs even if an earlier one fails
-  [[ -n $SAMPLER_PID ]] && kill "$SAMPLER_PID" 2>/dev/null
+  for p in $SAMPLER_PID $CPU_PID $THREAD_PID; do kill "$p" 2>/dev/null; done
   if [[ -n $EDM_PID ]]; then kill "$EDM_PID" 2>/dev/null; wait "$EDM_PID" 2>/dev/null; fi
   redis-cli DEL "$STREAM" >/dev/null 2>&1
   if [[ ${KEEP:-0} == 1 ]]; then echo "kept $WORK and databases $DB, $PGB_DB"; else
@@ -228,7 +228,7 @@ cpu_split $((DURATION / 2)) "$WORK/cpu-pgbench.txt" & CPU_PID=$!
 pgbench -h 127.0.0.1 -U postgres -n -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" \
   -f "$WORK/insert.sql" "$PGB_DB" >"$WORK/pgbench.txt" 2>"$WORK/pgbench.err" ||
   { cat "$WORK/pgbench.err" "$WORK/pgbench.txt"; exit 1; }
-kill "$SAMPLER_PID" 2>/dev/null; SAMPLER_PID=''; wait "$CPU_PID"
+kill "$SAMPLER_PID" 2>/dev/null; SAMPLER_PID=''; wait "$CPU_PID"; CPU_PID=''
 PGB_TPS=$(awk '/^tps = / { print $3; exit }' "$WORK/pgbench.txt")
 PGB_LAT=$(awk '/^latency average/ { print $4; exit }' "$WORK/pgbench.txt")
 PGB_TX=$(awk '/number of transactions actually processed/ { print $NF; exit }' "$WORK/pgbench.txt")
@@ -301,7 +301,7 @@ sampler "$DB" "$WORK/waits-edm.txt" & SAMPLER_PID=$!
 cpu_split $((DURATION / 2)) "$WORK/cpu-edm.txt" & CPU_PID=$!
 thread_split $((DURATION / 2 + 3)) "$WORK/threads-edm.txt" & THREAD_PID=$!
 bench run "$DURATION" "$WORK/wrk-edm.txt"
-kill "$SAMPLER_PID" 2>/dev/null; SAMPLER_PID=''; wait "$CPU_PID" "$THREAD_PID"
+kill "$SAMPLER_PID" 2>/dev/null; SAMPLER_PID=''; wait "$CPU_PID" "$THREAD_PID"; CPU_PID='' THREAD_PID=''
 OUTBOX1=$(psql_q "SELECT count(*) FROM webhook.outbox")
 EDM_T1=$(proc_ticks "$EDM_PID")
 COMMITS1=$(psql_q "SELECT xact_commit FROM pg_stat_database WHERE datname = '$DB'")

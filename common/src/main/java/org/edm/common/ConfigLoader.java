@@ -39,6 +39,7 @@ public final class ConfigLoader {
     keys.put("EDM_HTTP_PORT", "http.port");
     keys.put("EDM_HTTP_INSTANCES", "http.instances");
     keys.put("EDM_TRUSTED_PROXIES", "http.trustedProxies");
+    keys.put("EDM_HTTP_BODY_LIMIT", "http.bodyLimit");
     keys.put("EDM_PG_URL", "pg.url");
     keys.put("EDM_PG_POOL_SIZE", "pg.poolSize");
     keys.put("EDM_REDIS_URL", "redis.url");

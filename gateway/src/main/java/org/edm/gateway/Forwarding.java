@@ -7,6 +7,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.function.Function;
+import org.edm.common.BusErrors;
 import org.edm.common.Caller;
 
 /** Turns an authenticated request into an event-bus request and the reply into JSON. */
@@ -23,6 +24,7 @@ final class Forwarding {
     return ctx -> {
       JsonObject request;
       try {
+        refuseNul(ctx);
         request = build.apply(ctx);
       } catch (ReplyException e) {
         ctx.fail(e);
@@ -34,6 +36,16 @@ final class Forwarding {
           new JsonObject().put("success", true).put("data", reply.body())))
         .onFailure(ctx::fail);
     };
+  }
+
+  /** PostgreSQL text cannot hold NUL, so a NUL anywhere in the URL is a bad request. */
+  private static void refuseNul(RoutingContext ctx) {
+    boolean nul = ctx.pathParams().values().stream().anyMatch(value -> value.indexOf(0) >= 0)
+      || ctx.queryParams().entries().stream()
+        .anyMatch(entry -> entry.getValue().indexOf(0) >= 0);
+    if (nul) {
+      throw BusErrors.of(400, "text may not contain NUL characters");
+    }
   }
 
   /** The caller as the verified login token names it. */

@@ -1,5 +1,7 @@
 package org.edm.gateway;
 
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -7,6 +9,8 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -66,8 +70,11 @@ public class GatewayVerticle extends VerticleBase {
 
     relay = new HitRelay(vertx);
     Router router = router(jwt, settings);
-    return vertx.createHttpServer()
+    // Tracking URLs carry their target, so request lines may be longer than usual.
+    HttpServerOptions options = new HttpServerOptions().setMaxInitialLineLength(16_384);
+    return vertx.createHttpServer(options)
       .requestHandler(router)
+      .invalidRequestHandler(GatewayVerticle::invalidRequest)
       .listen(settings.integer("http.port", 0, 65535));
   }
 
@@ -81,6 +88,7 @@ public class GatewayVerticle extends VerticleBase {
     int bodyLimit = settings.integer("http.bodyLimit", 1024, Integer.MAX_VALUE);
     Router router = Router.router(vertx);
     router.get("/health").handler(this::health);
+    router.head("/health").handler(this::health);
     router.get("/metrics").handler(PrometheusScrapingHandler.create());
     router.route(HttpMethod.GET, "/track/open/:token").handler(this::open);
     router.route(HttpMethod.HEAD, "/track/open/:token").handler(this::open);
@@ -89,6 +97,7 @@ public class GatewayVerticle extends VerticleBase {
     webhookRoutes(router, settings);
 
     new ImageRoutes(vertx, settings, JWTAuthHandler.create(jwt)).mount(router);
+    router.route("/api/*").handler(GatewayVerticle::jsonBody);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
     router.post("/api/auth/login").handler(this::login);
     router.route("/api/*").handler(JWTAuthHandler.create(jwt));
@@ -116,8 +125,9 @@ public class GatewayVerticle extends VerticleBase {
     router.post("/api/webhook/events/replay").handler(forward(WebhookAddresses.REPLAY,
       this::body));
 
-    router.route().last().handler(ctx -> ctx.fail(404));
     router.route().failureHandler(this::failure);
+    router.errorHandler(404, this::failure);
+    router.errorHandler(405, this::failure);
     return router;
   }
 
@@ -129,6 +139,7 @@ public class GatewayVerticle extends VerticleBase {
     paths.add("/webhook/engagelab/:pathToken");
     for (String path : paths) {
       router.get(path).handler(ctx -> json(ctx, 200, new JsonObject().put("success", true)));
+      router.post(path).handler(GatewayVerticle::jsonBody);
       router.post(path).handler(body).handler(this::callback);
     }
   }
@@ -161,16 +172,23 @@ public class GatewayVerticle extends VerticleBase {
     String matched = ctx.request().getParam("matched");
     query.put("type", ctx.request().getParam("type"))
       .put("recipient", ctx.request().getParam("recipient"))
-      .put("matched", matched == null ? null : Boolean.valueOf(matched));
+      .put("matched", matched == null ? null : flag(matched, "matched"));
     String beforeId = ctx.request().getParam("beforeId");
     String limit = ctx.request().getParam("limit");
     if (beforeId != null) {
       query.put("beforeId", number(beforeId, "beforeId"));
     }
     if (limit != null) {
-      query.put("limit", (int) number(limit, "limit"));
+      query.put("limit", number(limit, "limit"));
     }
     return query;
+  }
+
+  private static boolean flag(String text, String name) {
+    if (!text.equals("true") && !text.equals("false")) {
+      throw BusErrors.of(400, name + " must be true or false, got '" + text + "'");
+    }
+    return Boolean.parseBoolean(text);
   }
 
   private static long number(String text, String name) {
@@ -179,6 +197,36 @@ public class GatewayVerticle extends VerticleBase {
     } catch (NumberFormatException e) {
       throw BusErrors.of(400, name + " must be a whole number, got '" + text + "'");
     }
+  }
+
+  /**
+   * The API speaks JSON whatever the Content-Type says, so a body sent as a form (curl -d)
+   * is read whole as JSON instead of being cut at the form parser's limit.
+   */
+  private static void jsonBody(RoutingContext ctx) {
+    String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+    if (type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith("multipart/")) {
+      ctx.fail(415);
+      return;
+    }
+    ctx.request().headers().set(HttpHeaders.CONTENT_TYPE, "application/json");
+    ctx.next();
+  }
+
+  /** Requests the HTTP codec refused (line or headers too long, malformed) still get JSON. */
+  private static void invalidRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    int status = cause instanceof TooLongHttpLineException ? 414
+      : cause instanceof TooLongHttpHeaderException ? 431 : 400;
+    String message = status == 414 ? "request line too long"
+      : status == 431 ? "request headers too large" : "malformed HTTP request";
+    request.response()
+      .setStatusCode(status)
+      .putHeader(HttpHeaders.CONTENT_TYPE, "application/json; charset=utf-8")
+      .putHeader(HttpHeaders.CONNECTION, "close")
+      .end(new JsonObject().put("success", false)
+        .put("error", new JsonObject().put("message", message)).encode())
+      .onComplete(done -> request.connection().close());
   }
 
   private JsonObject hitRequest(RoutingContext ctx, String kind) {
@@ -273,6 +321,10 @@ public class GatewayVerticle extends VerticleBase {
     if (body == null || body.length() == 0) {
       throw BusErrors.of(400, "request body is empty, expected JSON");
     }
+    String text = body.toString(java.nio.charset.StandardCharsets.UTF_8);
+    if (text.indexOf('\u0000') >= 0 || text.contains("\\u0000")) {
+      throw BusErrors.of(400, "text may not contain NUL characters");
+    }
     try {
       return body.toJsonValue();
     } catch (DecodeException e) {
@@ -323,7 +375,9 @@ public class GatewayVerticle extends VerticleBase {
     Throwable err = ctx.failure();
     int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
     String message = switch (status) {
+      case 400 -> "malformed request";
       case 401 -> "authentication required: send a valid token as Authorization: Bearer";
+      case 415 -> "expected a JSON body";
       case 404 -> "no such resource: " + ctx.request().path();
       case 405 -> "method not allowed";
       case 413 -> "request body too large";

@@ -36,6 +36,7 @@ import org.edm.common.RedisClients;
 import org.edm.common.Settings;
 import org.edm.common.StartupException;
 import org.edm.tracking.TrackingConfig;
+import org.edm.webhook.WebhookConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -141,6 +142,7 @@ public final class Launcher {
       settings.integer(role.instancesKey, 1, 256);
     }
     TrackingConfig.from(settings);
+    WebhookConfig.from(settings);
     if (!settings.string("redis.url").matches("rediss?://[^\\s]+")) {
       throw new ConfigException(ConfigLoader.describe("redis.url")
         + " must look like redis://host:port/db, got '"
@@ -199,9 +201,10 @@ public final class Launcher {
       redis.send(Request.cmd(Command.PING))
         .timeout(5, TimeUnit.SECONDS)
         .await();
-    } catch (Exception e) {
-      throw new StartupException("Redis unreachable at " + RedisClients.where(url) + ": "
-        + e.getMessage(), e);
+    } catch (Throwable e) {
+      // the client reports a refused login as an ErrorType, a Throwable but no Exception
+      throw new StartupException("Redis unreachable or refusing at " + RedisClients.where(url)
+        + ": " + e.getMessage(), e);
     } finally {
       redis.close();
     }

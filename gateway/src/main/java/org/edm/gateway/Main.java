@@ -37,7 +37,7 @@ public final class Main {
     } catch (StartupException e) {
       LOG.error("cannot start: {}", e.getMessage());
       System.exit(1);
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
       LOG.error("cannot start", e);
       System.exit(1);
     }

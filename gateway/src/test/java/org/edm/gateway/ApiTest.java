@@ -133,6 +133,42 @@ class ApiTest {
       .contains("route=\"/health\"");
   }
 
+  @Test
+  void readsAFormEncodedBodyAsJsonWhateverItsSize() {
+    String id = UUID.randomUUID().toString();
+    post("/api/messages", operator, new JsonArray().add(message(id, "big", "big@x.io")).encode());
+    String html = "<p>" + "Lorem ipsum dolor sit amet. ".repeat(800) + "</p>"
+      + "<a href=\"https://shop.example/春?x=🌸\">buy</a>";
+    HttpResponse<Buffer> response = system.http.post("/api/messages/" + id + "/instrument")
+      .bearerTokenAuthentication(operator)
+      .putHeader("Content-Type", "application/x-www-form-urlencoded")
+      .sendBuffer(Buffer.buffer(new JsonObject().put("html", html).encode())).await();
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(200);
+    String instrumented = response.bodyAsJsonObject().getJsonObject("data").getString("html");
+    assertThat(instrumented.length()).isGreaterThan(20_000);
+
+    java.util.regex.Matcher click = java.util.regex.Pattern.compile("/track/click/[\\w.-]+")
+      .matcher(instrumented);
+    assertThat(click.find()).isTrue();
+    HttpResponse<Buffer> redirect = system.http.get(click.group()).send().await();
+    assertThat(redirect.statusCode()).isEqualTo(302);
+    assertThat(redirect.getHeader("Location"))
+      .isEqualTo("https://shop.example/%E6%98%A5?x=%F0%9F%8C%B8");
+  }
+
+  @Test
+  void refusesNulCharactersWrongMethodsAndOverlongRequestsWithJsonErrors() {
+    assertError(post("/api/auth/login", null, "{\"usernameOrEmail\":\"ad\\u0000min\","
+      + "\"password\":\"x\"}"), 400, "NUL");
+    assertError(get("/api/suppressions/check?email=a%00@b.co", admin), 400, "NUL");
+    assertError(send(HttpMethod.DELETE, "/api/campaigns/x/stats", admin, null), 405,
+      "method not allowed");
+    assertError(send(HttpMethod.POST, "/health", null, "{}"), 405, "method not allowed");
+    assertThat(send(HttpMethod.HEAD, "/health", null, null).statusCode()).isEqualTo(200);
+    assertError(get("/track/open/" + "x".repeat(20_000), null), 414, "too long");
+    assertThat(get("/health", null).statusCode()).isEqualTo(200);
+  }
+
   /** A second operator, so that olivia's campaign is someone else's. */
   private static String otherOperator() {
     system.createUser("oscar", "oscar-password", "operator", true);

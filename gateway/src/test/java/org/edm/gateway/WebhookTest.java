@@ -40,7 +40,7 @@ class WebhookTest {
     system = TestSystem.start("webhook", Map.of(
       "WEBHOOK_SECRET", SECRET,
       "WEBHOOK_PATH_TOKEN", "s3cret-path",
-      "WEBHOOK_BODY_LIMIT", "8192"));
+      "WEBHOOK_BODY_LIMIT", "65536"));
     admin = system.adminToken();
     register(READER_MESSAGE, "spring", "reader@example.net", null);
     register(NOBODY_MESSAGE, "spring", "nobody@example.org", null);
@@ -95,7 +95,7 @@ class WebhookTest {
       .contains("not valid JSON");
     assertThat(signedPost("/webhook/engagelab", "[1, 2]").statusCode()).isEqualTo(400);
     HttpResponse<Buffer> huge = signedPost("/webhook/engagelab",
-      new JsonObject().put("padding", "x".repeat(10_000)).encode());
+      new JsonObject().put("padding", "x".repeat(70_000)).encode());
     assertThat(huge.statusCode()).isEqualTo(413);
     assertThat(huge.bodyAsJsonObject().getBoolean("success")).isFalse();
 
@@ -289,6 +289,42 @@ class WebhookTest {
       + "WHERE campaign_id = 'replay'")).isEqualTo(1);
     assertThat(count("SELECT count(*) FROM tracking.hits WHERE message_id = ?::uuid", id))
       .isEqualTo(1);
+  }
+
+  @Test
+  void storesCallbacksWithNulOrHugeFieldsInsteadOfFailingForever() {
+    String nul = "{\"to\":\"nul\\u0000@example.net\",\"itime\":1714000950000,"
+      + "\"status\":{\"message_status\":\"delivered\",\"status_data\":"
+      + "{\"email_id\":\"req-nul\"}}}";
+    String huge = new JsonObject().put("to", "x".repeat(9000) + "@example.net")
+      .put("itime", 1714000950001L).put("status", new JsonObject()
+        .put("message_status", "d".repeat(9000))
+        .put("status_data", new JsonObject().put("email_id", "e".repeat(9000)))).encode();
+    String array = new JsonArray().add(new JsonObject(huge))
+      .add(new JsonObject().put("event_type", "opened").put("email_id", "req-fine$fine@x.io")
+        .put("timestamp", 1714000950)).encode();
+    for (String body : List.of(nul, huge, array)) {
+      HttpResponse<Buffer> response = signedPost("/webhook", body);
+      assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(200);
+    }
+    assertThat(count("SELECT count(*) FROM webhook.events WHERE email_id = 'req-nul'"))
+      .isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM webhook.events WHERE email_id = 'req-fine$fine@x.io'"))
+      .isEqualTo(1);
+  }
+
+  @Test
+  void refusesMalformedAdminQueries() {
+    HttpRequest<Buffer> replay = system.http.post("/api/webhook/events/replay")
+      .bearerTokenAuthentication(admin);
+    assertThat(replay.sendJsonObject(new JsonObject().put("fromId", "a").put("toId",
+      new JsonArray())).await().statusCode()).isEqualTo(400);
+    assertThat(system.http.post("/api/webhook/events/999999999/replay")
+      .bearerTokenAuthentication(admin).send().await().statusCode()).isEqualTo(404);
+    for (String query : List.of("limit=0", "limit=99999999999", "matched=maybe", "limit=x")) {
+      assertThat(system.http.get("/api/webhook/events?" + query).bearerTokenAuthentication(admin)
+        .send().await().statusCode()).as(query).isEqualTo(400);
+    }
   }
 
   private static String operator() {

@@ -171,8 +171,7 @@ public final class LinkInstrumenter {
   }
 
   private static boolean isHttpUrl(String url) {
-    return url.regionMatches(true, 0, "http://", 0, 7)
-        || url.regionMatches(true, 0, "https://", 0, 8);
+    return TrackedLink.normalize(url) != null;
   }
 
   /**

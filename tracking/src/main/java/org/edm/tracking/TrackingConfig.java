@@ -32,6 +32,8 @@ public record TrackingConfig(
       throw new org.edm.common.ConfigException(
         "tracking.secret (EDM_TRACKING_SECRET) must be at least 16 characters");
     }
+    cidrs(settings, "tracking.prefetchCidrs");
+    cidrs(settings, "http.trustedProxies");
     return new TrackingConfig(
       settings.integer("tracking.instances", 1, 256),
       settings.httpUrl("tracking.baseUrl"),
@@ -52,6 +54,15 @@ public record TrackingConfig(
       settings.integer("pg.poolSize", 1, 1000),
       settings.string("redis.url"),
       settings.integer("redis.poolSize", 1, 1000));
+  }
+
+  private static void cidrs(Settings settings, String key) {
+    try {
+      Cidr.parseAll(settings.list(key));
+    } catch (IllegalArgumentException e) {
+      throw new org.edm.common.ConfigException(
+        org.edm.common.ConfigLoader.describe(key) + ": " + e.getMessage());
+    }
   }
 
   public String openUrl(String token) {

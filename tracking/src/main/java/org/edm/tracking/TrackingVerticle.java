@@ -120,7 +120,8 @@ public class TrackingVerticle extends VerticleBase {
       }
       throw BusErrors.of(400, "invalid or altered tracking link");
     }
-    if (!open && !isHttpUrl(claims.url())) {
+    String location = open ? null : TrackedLink.normalize(claims.url());
+    if (!open && location == null) {
       throw BusErrors.of(400, "tracking link target is not an http(s) URL");
     }
 
@@ -129,18 +130,12 @@ public class TrackingVerticle extends VerticleBase {
     String userAgent = truncate(body.getString("userAgent"));
     HitClassifier.Kind kind = classifier.classify(open, body.getString("method", "GET"),
       userAgent, ip, at - claims.issuedAtMillis());
-    Hit hit = new Hit(null, claims.messageId(), open, claims.url(), at, clientIp.format(ip),
+    Hit hit = new Hit(null, claims.messageId(), open, location, at, clientIp.format(ip),
       userAgent, kind.label(), Hit.PIXEL);
     boolean recorded = appender.append(hit);
 
     JsonObject reply = new JsonObject().put("recorded", recorded);
-    return open ? reply : reply.put("location", claims.url());
-  }
-
-  private static boolean isHttpUrl(String url) {
-    String lower = url.toLowerCase(Locale.ROOT);
-    return (lower.startsWith("http://") || lower.startsWith("https://")) && url.length() > 8
-      && url.chars().noneMatch(c -> c < 0x21 || c == 0x7f);
+    return open ? reply : reply.put("location", location);
   }
 
   private static String truncate(String userAgent) {
@@ -228,7 +223,7 @@ public class TrackingVerticle extends VerticleBase {
     long issuedAt = System.currentTimeMillis();
     return messages.ownedMessage(caller, id)
       .map(row -> LinkInstrumenter.instrument((String) html,
-        link -> settings.clickUrl(tokens.click(id, issuedAt, link)),
+        link -> settings.clickUrl(tokens.click(id, issuedAt, TrackedLink.normalize(link))),
         settings::isClickUrl,
         settings.openUrl(tokens.open(id, issuedAt))))
       .map(result -> new JsonObject()

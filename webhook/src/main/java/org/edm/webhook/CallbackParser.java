@@ -23,6 +23,9 @@ import java.util.regex.Pattern;
  */
 public final class CallbackParser {
 
+  /** RFC 5321's limit; anything longer is not an address. */
+  private static final int MAX_ADDRESS = 254;
+  private static final int MAX_TYPE = 64;
   private static final Pattern ANGLE_ADDRESS = Pattern.compile("<([^<>\\s]+@[^<>\\s]+)>");
   private static final Map<String, String> FLAT_EVENT_TYPES = Map.of(
     "opened", "open",
@@ -69,6 +72,9 @@ public final class CallbackParser {
       error = null;
     }
     type = type == null ? "unknown" : type.trim().toLowerCase(Locale.ROOT);
+    if (type.length() > MAX_TYPE) {
+      type = type.substring(0, MAX_TYPE);
+    }
     data = data == null ? new JsonObject() : data;
 
     JsonArray emailIds = data.getValue("email_ids") instanceof JsonArray list ? list : null;
@@ -114,8 +120,10 @@ public final class CallbackParser {
       text(data, "message"));
     Integer subStatus = error == null ? null : integer(error.getValue("sub_stat"));
     String agent = agent(text(data, "explorer_name"), text(data, "os_name"));
+    // Hashed, so that a key made of long provider fields still fits the unique index.
     String dedupeKey = emailId != null && !"received".equals(timeSource)
-      ? emailId + "|" + type + "|" + eventTime + ("click".equals(type) ? "|" + url : "")
+      ? "event:" + sha256(emailId + "|" + type + "|" + eventTime
+        + ("click".equals(type) ? "|" + url : ""))
       : "sha256:" + sha256(rawText);
     return new Callback(type, emailId, text(envelope, "message_id"), ours, recipient, eventTime,
       timeSource, url, text(data, "ip"), agent, reason, subStatus, dedupeKey, envelope,
@@ -178,7 +186,8 @@ public final class CallbackParser {
     }
     Matcher angle = ANGLE_ADDRESS.matcher(value);
     String address = angle.find() ? angle.group(1) : value.trim();
-    return address.contains("@") ? address.toLowerCase(Locale.ROOT) : null;
+    return address.contains("@") && address.length() <= MAX_ADDRESS
+      ? address.toLowerCase(Locale.ROOT) : null;
   }
 
   private static String afterDollar(String emailId) {

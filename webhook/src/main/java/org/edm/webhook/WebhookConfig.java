@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.edm.common.ConfigException;
+import org.edm.common.ConfigLoader;
 import org.edm.common.PgUrl;
 import org.edm.common.Settings;
 
@@ -29,6 +30,11 @@ public record WebhookConfig(
       secrets.add(primary);
     }
     secrets.addAll(settings.list("webhook.previousSecrets"));
+    for (String path : settings.list("webhook.paths")) {
+      if (!path.matches("/[A-Za-z0-9/_.-]*")) {
+        throw new ConfigException("webhook.paths: '" + path + "' is not a plain absolute path");
+      }
+    }
     String recipe = choice(settings, "webhook.verify.recipe", RECIPES);
     String mode = choice(settings, "webhook.verify.mode", MODES);
     if (secrets.isEmpty() && !"off".equals(mode)) {
@@ -49,7 +55,8 @@ public record WebhookConfig(
   private static String choice(Settings settings, String key, List<String> allowed) {
     String value = settings.string(key).toLowerCase(Locale.ROOT);
     if (!allowed.contains(value)) {
-      throw new ConfigException(key + " must be one of " + allowed + ", got '" + value + "'");
+      throw new ConfigException(ConfigLoader.describe(key) + " must be one of " + allowed
+        + ", got '" + value + "'");
     }
     return value;
   }

@@ -74,7 +74,7 @@ public class WebhookVerticle extends VerticleBase {
   private Future<JsonObject> receive(Message<JsonObject> message) {
     JsonObject request = message.body();
     JsonObject headers = request.getJsonObject("headers", new JsonObject());
-    String body = request.getString("body", "");
+    String body = withoutNul(request.getString("body", ""));
     checkPathToken(request.getString("pathToken"));
 
     // An empty POST, {} or []: EngageLab checking that the URL answers, unsigned.
@@ -101,6 +101,17 @@ public class WebhookVerticle extends VerticleBase {
         }
       })
       .map(result -> result.copy().put("verified", verified));
+  }
+
+  /**
+   * PostgreSQL text and jsonb cannot hold NUL; a callback carrying one is stored with U+FFFD
+   * in its place rather than refused with an error the provider would retry forever.
+   */
+  private static String withoutNul(String body) {
+    if (body.indexOf('\u0000') < 0 && !body.contains("\\u0000")) {
+      return body;
+    }
+    return body.replace("\u0000", "\uFFFD").replace("\\u0000", "\\ufffd");
   }
 
   /** The path token, when configured, must be in the URL; compared in constant time. */
@@ -224,19 +235,26 @@ public class WebhookVerticle extends VerticleBase {
   private Future<JsonObject> events(Message<JsonObject> message) {
     requireAdmin(message);
     JsonObject query = message.body();
-    int limit = Math.max(1, Math.min(500, query.getInteger("limit", 100)));
+    long limit = query.getLong("limit", 100L);
+    if (limit < 1 || limit > 500) {
+      return BusErrors.badRequest("limit must be between 1 and 500");
+    }
     return store.list(query.getString("type"), query.getBoolean("matched"),
-      query.getString("recipient"), query.getLong("beforeId"), limit);
+      query.getString("recipient"), query.getLong("beforeId"), (int) limit);
   }
 
   private Future<JsonObject> replay(Message<JsonObject> message) {
     requireAdmin(message);
-    Long from = message.body().getLong("fromId");
-    Long to = message.body().getLong("toId", from);
-    if (from == null || to == null || to < from) {
-      return BusErrors.badRequest("expected fromId and toId with fromId <= toId");
+    Object from = message.body().getValue("fromId");
+    Object to = message.body().getValue("toId", from);
+    if (!(from instanceof Number first && to instanceof Number last)
+        || last.longValue() < first.longValue()) {
+      return BusErrors.badRequest("expected whole numbers fromId and toId, fromId <= toId");
     }
-    return store.replay(from, to)
+    return store.replay(first.longValue(), last.longValue())
+      .compose(count -> count == 0
+        ? BusErrors.<Integer>notFound("no stored callback with an id in that range")
+        : Future.succeededFuture(count))
       .onSuccess(count -> vertx.runOnContext(v -> drainOutbox()))
       .map(count -> new JsonObject().put("queued", count));
   }
