@@ -11,6 +11,7 @@ MESSAGES=${MESSAGES:-1000}    # messages registered, each instrumented for one o
 EDM_PORT=${EDM_PORT:-18080}
 NGINX_PORT=${NGINX_PORT:-18081}
 HEAP=${HEAP:-512m}
+JAVA_OPTS=${JAVA_OPTS:-}      # extra JVM flags, e.g. -XX:+UseZGC
 # A mail client's agent, so hits count as people and take the full aggregate path (no agent = bot).
 USER_AGENT=${USER_AGENT:-Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:115.0) Gecko/20100101 Thunderbird/115.6.0}
 STALL=${STALL:-30}            # give up draining after this many seconds without progress
@@ -78,7 +79,7 @@ cp "$JAR" "$WORK/edm.jar"; cp -r "$ROOT/conf" "$WORK/conf"
 (cd "$WORK" && EDM_HTTP_PORT=$EDM_PORT EDM_PG_URL=postgresql://postgres@127.0.0.1:5432/$DB \
   EDM_TRACKING_STREAM=$STREAM EDM_STATE_DIR=$WORK/state IMAGE_UPLOAD_PATH=$WORK/uploads \
   TRACKING_BASE_URL=http://127.0.0.1:$EDM_PORT EDM_ADMIN_PASSWORD=$PASSWORD \
-  exec java -Xms"$HEAP" -Xmx"$HEAP" -Xlog:gc:file="$WORK/gc.log" -jar edm.jar >"$WORK/edm.log" 2>&1) &
+  exec java -Xms"$HEAP" -Xmx"$HEAP" $JAVA_OPTS -Xlog:gc:file="$WORK/gc.log" -jar edm.jar >"$WORK/edm.log" 2>&1) &
 EDM_PID=$!
 EDM=http://127.0.0.1:$EDM_PORT
 log "EDM starting (pid $EDM_PID, log $WORK/edm.log)"
