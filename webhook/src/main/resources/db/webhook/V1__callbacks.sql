@@ -29,7 +29,6 @@ CREATE TABLE events (
 
 CREATE INDEX events_type ON events (event_type, id);
 CREATE INDEX events_recipient ON events (lower(recipient));
-CREATE INDEX events_unapplied ON events (id) WHERE applied_at IS NULL;
 
 -- Effects still to apply; a row leaves only once its effect is done.
 CREATE TABLE outbox (

@@ -19,21 +19,24 @@ public final class WebhookStore {
   public record Pending(long eventId, int attempts, String type, JsonObject normalized) {
   }
 
-  private static final String INSERT_REQUEST = """
-      INSERT INTO webhook.requests (body, headers, verified) VALUES ($1, $2, $3) RETURNING id""";
-
-  private static final String INSERT_EVENTS = """
-      INSERT INTO webhook.events (request_id, dedupe_key, event_type, email_id,
-        provider_message_id, our_message_id, recipient, event_time, time_source, payload,
-        normalized)
-      SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[],
-        $7::text[], $8::timestamptz[], $9::text[], $10::jsonb[], $11::jsonb[])
-      ON CONFLICT (dedupe_key) DO NOTHING
-      RETURNING id""";
-
-  private static final String QUEUE = """
-      INSERT INTO webhook.outbox (event_id) SELECT unnest($1::int8[])
-      ON CONFLICT (event_id) DO UPDATE SET next_attempt_at = now()""";
+  /** The request, its new events and their outbox entries in one statement: one round trip
+   *  and one commit per callback. */
+  private static final String STORE = """
+      WITH request AS (
+        INSERT INTO webhook.requests (body, headers, verified) VALUES ($1, $2, $3)
+        RETURNING id),
+      stored AS (
+        INSERT INTO webhook.events (request_id, dedupe_key, event_type, email_id,
+          provider_message_id, our_message_id, recipient, event_time, time_source, payload,
+          normalized)
+        SELECT (SELECT id FROM request), e.*
+        FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::uuid[], $9::text[],
+          $10::timestamptz[], $11::text[], $12::jsonb[], $13::jsonb[]) AS e
+        ON CONFLICT (dedupe_key) DO NOTHING
+        RETURNING id),
+      queued AS (
+        INSERT INTO webhook.outbox (event_id) SELECT id FROM stored)
+      SELECT id FROM stored""";
 
   /** Leases due entries; a crashed applier's lease runs out and another takes them. */
   private static final String CLAIM = """
@@ -51,29 +54,11 @@ public final class WebhookStore {
     this.pool = pool;
   }
 
-  /** Stores the request and its new events, and queues their effects, in one transaction.
+  /** Stores the request and its new events, and queues their effects, atomically.
    *  Replies {stored, duplicates, eventIds}. */
   public Future<JsonObject> store(String body, JsonObject headers, String verified,
       List<Callback> callbacks) {
-    return pool.withTransaction(conn -> conn.preparedQuery(INSERT_REQUEST)
-      .execute(Tuple.of(body, headers, verified))
-      .compose(rows -> callbacks.isEmpty()
-        ? Future.succeededFuture(List.<Long>of())
-        : conn.preparedQuery(INSERT_EVENTS)
-          .execute(eventArgs(rows.iterator().next().getLong(0), callbacks))
-          .map(WebhookStore::ids))
-      .compose(ids -> ids.isEmpty()
-        ? Future.succeededFuture(ids)
-        : conn.preparedQuery(QUEUE).execute(Tuple.of((Object) ids.toArray(new Long[0])))
-          .map(ids))
-      .map(ids -> new JsonObject()
-        .put("stored", ids.size())
-        .put("duplicates", callbacks.size() - ids.size())
-        .put("eventIds", new JsonArray(ids))));
-  }
-
-  private static Tuple eventArgs(long requestId, List<Callback> callbacks) {
-    return Tuple.of(requestId,
+    Tuple args = Tuple.of(body, headers, verified,
       callbacks.stream().map(Callback::dedupeKey).toArray(String[]::new),
       callbacks.stream().map(Callback::type).toArray(String[]::new),
       callbacks.stream().map(Callback::emailId).toArray(String[]::new),
@@ -84,6 +69,12 @@ public final class WebhookStore {
       callbacks.stream().map(Callback::timeSource).toArray(String[]::new),
       callbacks.stream().map(Callback::payload).toArray(JsonObject[]::new),
       callbacks.stream().map(WebhookStore::normalized).toArray(JsonObject[]::new));
+    return pool.preparedQuery(STORE).execute(args)
+      .map(WebhookStore::ids)
+      .map(ids -> new JsonObject()
+        .put("stored", ids.size())
+        .put("duplicates", callbacks.size() - ids.size())
+        .put("eventIds", new JsonArray(ids)));
   }
 
   private static JsonObject normalized(Callback callback) {
@@ -107,17 +98,24 @@ public final class WebhookStore {
     });
   }
 
-  public Future<Void> applied(long eventId, String matchedMessageId) {
-    return pool.withTransaction(conn -> conn
-      .preparedQuery("DELETE FROM webhook.outbox WHERE event_id = $1")
-      .execute(Tuple.of(eventId))
-      .compose(v -> conn.preparedQuery("""
-          UPDATE webhook.events SET applied_at = now(), last_error = NULL,
-            matched_message_id = coalesce($2, matched_message_id)
-          WHERE id = $1""")
-        .execute(Tuple.of(eventId, matchedMessageId == null ? null
-          : UUID.fromString(matchedMessageId))))
-      .mapEmpty());
+  /** Marks effects done, with the message each matched (or null), in one statement. */
+  public Future<Void> applied(List<Long> eventIds, List<String> matchedMessageIds) {
+    if (eventIds.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Tuple args = Tuple.tuple()
+      .addArrayOfLong(eventIds.toArray(new Long[0]))
+      .addArrayOfUUID(matchedMessageIds.stream().map(id -> id == null ? null : UUID.fromString(id))
+        .toArray(UUID[]::new));
+    return pool.preparedQuery("""
+        WITH done AS (
+          DELETE FROM webhook.outbox WHERE event_id = ANY($1::int8[]) RETURNING event_id)
+        UPDATE webhook.events e SET applied_at = now(), last_error = NULL,
+          matched_message_id = coalesce(m.message_id, e.matched_message_id)
+        FROM unnest($1::int8[], $2::uuid[]) AS m (id, message_id)
+        WHERE e.id = m.id AND e.id IN (SELECT event_id FROM done)""")
+      .execute(args)
+      .mapEmpty();
   }
 
   /** Tries again later, backing off up to five minutes. */

@@ -56,7 +56,10 @@ public class WebhookVerticle extends VerticleBase {
     if ("off".equals(settings.mode()) && context.deploymentID() != null) {
       LOG.warn("WEBHOOK_SECRET is not set: callbacks are accepted without a signature check");
     }
-    pollTimer = vertx.setPeriodic(settings.outboxPollMs(), id -> drainOutbox());
+    pollTimer = vertx.setPeriodic(settings.outboxPollMs(), id -> {
+      drainOutbox();
+      store.backlog().onSuccess(OUTBOX::set);
+    });
 
     return Future.all(List.of(
       BusService.serve(vertx, WebhookAddresses.RECEIVE, this::receive),
@@ -191,26 +194,34 @@ public class WebhookVerticle extends VerticleBase {
           vertx.runOnContext(v -> drainOutbox());
         }
       });
-    store.backlog().onSuccess(OUTBOX::set);
   }
 
+  /**
+   * Applies a batch side by side (every effect is idempotent and independent of order), then
+   * marks the successes done in one statement; failures wait for their retry.
+   */
   private Future<Integer> applyAll(List<WebhookStore.Pending> pending) {
-    Future<Void> chain = Future.succeededFuture();
-    for (WebhookStore.Pending entry : pending) {
-      chain = chain.compose(v -> applyOne(entry));
-    }
-    return chain.map(pending.size());
+    List<Future<String>> effects = pending.stream().map(this::applyOne).toList();
+    return Future.join(effects).transform(done -> {
+      List<Long> ids = new ArrayList<>();
+      List<String> matched = new ArrayList<>();
+      for (int i = 0; i < pending.size(); i++) {
+        if (effects.get(i).succeeded()) {
+          ids.add(pending.get(i).eventId());
+          matched.add(effects.get(i).result());
+        }
+      }
+      Metrics.counter("edm.webhook.events.applied").increment(ids.size());
+      return store.applied(ids, matched).map(pending.size());
+    });
   }
 
-  private Future<Void> applyOne(WebhookStore.Pending entry) {
-    return effect(entry)
-      .compose(matched -> store.applied(entry.eventId(), matched))
-      .onSuccess(v -> Metrics.counter("edm.webhook.events.applied").increment())
-      .recover(err -> {
-        Metrics.counter("edm.webhook.apply.failures").increment();
-        LOG.debug("event {} not applied yet: {}", entry.eventId(), err.getMessage());
-        return store.failed(entry.eventId(), entry.attempts(), String.valueOf(err.getMessage()));
-      });
+  private Future<String> applyOne(WebhookStore.Pending entry) {
+    return effect(entry).onFailure(err -> {
+      Metrics.counter("edm.webhook.apply.failures").increment();
+      LOG.debug("event {} not applied yet: {}", entry.eventId(), err.getMessage());
+      store.failed(entry.eventId(), entry.attempts(), String.valueOf(err.getMessage()));
+    });
   }
 
   /** Sends the effect to the concern that owns it; the future holds the matched message. */
