@@ -1,6 +1,6 @@
 -- Every callback request as it arrived, stored before it is answered.
 CREATE TABLE requests (
-  id           bigserial PRIMARY KEY,
+  id           uuid PRIMARY KEY,
   body         text NOT NULL,
   headers      jsonb NOT NULL,
   verified     text NOT NULL,
@@ -10,7 +10,7 @@ CREATE TABLE requests (
 -- One row per event in a request; dedupe_key makes a redelivered event a no-op.
 CREATE TABLE events (
   id                   bigserial PRIMARY KEY,
-  request_id           bigint NOT NULL REFERENCES requests (id),
+  request_id           uuid NOT NULL REFERENCES requests (id),
   dedupe_key           text NOT NULL UNIQUE,
   event_type           text NOT NULL,
   email_id             text,

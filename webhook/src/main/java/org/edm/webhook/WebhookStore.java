@@ -9,7 +9,9 @@ import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /** Stored callbacks and the outbox of their effects. */
@@ -19,24 +21,29 @@ public final class WebhookStore {
   public record Pending(long eventId, int attempts, String type, JsonObject normalized) {
   }
 
-  /** The request, its new events and their outbox entries in one statement: one round trip
-   *  and one commit per callback. */
+  /** A callback request waiting to be stored. */
+  public record Incoming(String body, JsonObject headers, String verified,
+      List<Callback> callbacks) {
+  }
+
+  /** Requests, their new events and the events' outbox entries in one statement: one round
+   *  trip and one commit for a whole batch of callbacks. */
   private static final String STORE = """
       WITH request AS (
-        INSERT INTO webhook.requests (body, headers, verified) VALUES ($1, $2, $3)
-        RETURNING id),
+        INSERT INTO webhook.requests (id, body, headers, verified)
+        SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[])),
       stored AS (
         INSERT INTO webhook.events (request_id, dedupe_key, event_type, email_id,
           provider_message_id, our_message_id, recipient, event_time, time_source, payload,
           normalized)
-        SELECT (SELECT id FROM request), e.*
-        FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::uuid[], $9::text[],
-          $10::timestamptz[], $11::text[], $12::jsonb[], $13::jsonb[]) AS e
+        SELECT * FROM unnest($5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[],
+          $10::uuid[], $11::text[], $12::timestamptz[], $13::text[], $14::jsonb[],
+          $15::jsonb[])
         ON CONFLICT (dedupe_key) DO NOTHING
-        RETURNING id),
+        RETURNING id, dedupe_key),
       queued AS (
         INSERT INTO webhook.outbox (event_id) SELECT id FROM stored)
-      SELECT id FROM stored""";
+      SELECT id, dedupe_key FROM stored""";
 
   /** Leases due entries; a crashed applier's lease runs out and another takes them. */
   private static final String CLAIM = """
@@ -54,37 +61,65 @@ public final class WebhookStore {
     this.pool = pool;
   }
 
-  /** Stores the request and its new events, and queues their effects, atomically.
-   *  Replies {stored, duplicates, eventIds}. */
-  public Future<JsonObject> store(String body, JsonObject headers, String verified,
-      List<Callback> callbacks) {
-    Tuple args = Tuple.of(body, headers, verified,
-      callbacks.stream().map(Callback::dedupeKey).toArray(String[]::new),
-      callbacks.stream().map(Callback::type).toArray(String[]::new),
-      callbacks.stream().map(Callback::emailId).toArray(String[]::new),
-      callbacks.stream().map(Callback::providerMessageId).toArray(String[]::new),
-      callbacks.stream().map(Callback::ourMessageId).toArray(UUID[]::new),
-      callbacks.stream().map(Callback::recipient).toArray(String[]::new),
-      callbacks.stream().map(c -> time(c.eventTime())).toArray(OffsetDateTime[]::new),
-      callbacks.stream().map(Callback::timeSource).toArray(String[]::new),
-      callbacks.stream().map(Callback::payload).toArray(JsonObject[]::new),
-      callbacks.stream().map(WebhookStore::normalized).toArray(JsonObject[]::new));
-    return pool.preparedQuery(STORE).execute(args)
-      .map(WebhookStore::ids)
-      .map(ids -> new JsonObject()
+  /**
+   * Stores the requests and their new events and queues the events' effects, atomically.
+   * Answers, per request, {stored, duplicates, eventIds}; within a batch the first of two
+   * identical events is the one stored.
+   */
+  public Future<List<JsonObject>> store(List<Incoming> batch) {
+    List<UUID> requestIds = batch.stream().map(in -> UUID.randomUUID()).toList();
+    List<UUID> eventRequests = new ArrayList<>();
+    List<Callback> callbacks = new ArrayList<>();
+    for (int i = 0; i < batch.size(); i++) {
+      for (Callback callback : batch.get(i).callbacks()) {
+        eventRequests.add(requestIds.get(i));
+        callbacks.add(callback);
+      }
+    }
+    Tuple args = Tuple.tuple()
+      .addArrayOfUUID(requestIds.toArray(new UUID[0]))
+      .addArrayOfString(batch.stream().map(Incoming::body).toArray(String[]::new))
+      .addArrayOfJsonObject(batch.stream().map(Incoming::headers).toArray(JsonObject[]::new))
+      .addArrayOfString(batch.stream().map(Incoming::verified).toArray(String[]::new))
+      .addArrayOfUUID(eventRequests.toArray(new UUID[0]))
+      .addArrayOfString(callbacks.stream().map(Callback::dedupeKey).toArray(String[]::new))
+      .addArrayOfString(callbacks.stream().map(Callback::type).toArray(String[]::new))
+      .addArrayOfString(callbacks.stream().map(Callback::emailId).toArray(String[]::new))
+      .addArrayOfString(
+        callbacks.stream().map(Callback::providerMessageId).toArray(String[]::new))
+      .addArrayOfUUID(callbacks.stream().map(Callback::ourMessageId).toArray(UUID[]::new))
+      .addArrayOfString(callbacks.stream().map(Callback::recipient).toArray(String[]::new))
+      .addArrayOfOffsetDateTime(
+        callbacks.stream().map(c -> time(c.eventTime())).toArray(OffsetDateTime[]::new))
+      .addArrayOfString(callbacks.stream().map(Callback::timeSource).toArray(String[]::new))
+      .addArrayOfJsonObject(callbacks.stream().map(Callback::payload).toArray(JsonObject[]::new))
+      .addArrayOfJsonObject(
+        callbacks.stream().map(WebhookStore::normalized).toArray(JsonObject[]::new));
+    return pool.preparedQuery(STORE).execute(args).map(rows -> answers(batch, rows));
+  }
+
+  private static List<JsonObject> answers(List<Incoming> batch, RowSet<Row> rows) {
+    Map<String, Long> stored = new HashMap<>();
+    rows.forEach(row -> stored.put(row.getString("dedupe_key"), row.getLong("id")));
+    List<JsonObject> answers = new ArrayList<>(batch.size());
+    for (Incoming incoming : batch) {
+      JsonArray ids = new JsonArray();
+      for (Callback callback : incoming.callbacks()) {
+        Long id = stored.remove(callback.dedupeKey());
+        if (id != null) {
+          ids.add(id);
+        }
+      }
+      answers.add(new JsonObject()
         .put("stored", ids.size())
-        .put("duplicates", callbacks.size() - ids.size())
-        .put("eventIds", new JsonArray(ids)));
+        .put("duplicates", incoming.callbacks().size() - ids.size())
+        .put("eventIds", ids));
+    }
+    return answers;
   }
 
   private static JsonObject normalized(Callback callback) {
     return callback.toTrackingEvent(0).put("inbound", callback.inbound());
-  }
-
-  private static List<Long> ids(RowSet<Row> rows) {
-    List<Long> ids = new ArrayList<>();
-    rows.forEach(row -> ids.add(row.getLong(0)));
-    return ids;
   }
 
   public Future<List<Pending>> claim(int limit) {

@@ -42,6 +42,7 @@ public class WebhookVerticle extends VerticleBase {
   private WebhookConfig settings;
   private Pool pool;
   private WebhookStore store;
+  private CallbackWriter writer;
   private SignatureVerifier verifier;
   private boolean draining;
   private long pollTimer;
@@ -51,6 +52,7 @@ public class WebhookVerticle extends VerticleBase {
     settings = WebhookConfig.from(new Settings(config()));
     pool = Database.pool(vertx, settings.pg(), "webhook", settings.pgPoolSize());
     store = new WebhookStore(pool);
+    writer = new CallbackWriter(store);
     verifier = new SignatureVerifier(settings.secrets(), settings.recipe(),
       settings.timestampWindowSeconds());
     if ("off".equals(settings.mode()) && context.deploymentID() != null) {
@@ -93,7 +95,7 @@ public class WebhookVerticle extends VerticleBase {
           callback.type());
       }
     }
-    return store.store(body, headers, verified, callbacks)
+    return writer.write(new WebhookStore.Incoming(body, headers, verified, callbacks))
       .onSuccess(result -> {
         int duplicates = result.getInteger("duplicates");
         if (duplicates > 0) {
