@@ -11,6 +11,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -50,10 +51,11 @@ public final class HitStore {
       RETURNING campaign_id, kind, url
       """;
 
-  // Rows are locked in id order, so concurrent batchers never wait on each other in a cycle.
+  // Rows are locked in id order first, so concurrent batchers never wait in a cycle.
+  private static final String LOCK_MESSAGES = """
+      SELECT 1 FROM tracking.messages WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE""";
+
   private static final String UPDATE_MESSAGES = """
-      WITH locked AS (SELECT id FROM tracking.messages WHERE id = ANY($1::uuid[])
-                      ORDER BY id FOR UPDATE)
       UPDATE tracking.messages m
       SET opened_at = LEAST(m.opened_at, u.opened_at),
           clicked_at = LEAST(m.clicked_at, u.clicked_at),
@@ -70,7 +72,7 @@ public final class HitStore {
                    CASE WHEN bool_or(kind = 'click') THEN 'clicked' ELSE 'opened' END AS status
             FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS h (id, kind, at)
             GROUP BY id) u
-      WHERE m.id = u.id AND m.id IN (SELECT id FROM locked)
+      WHERE m.id = u.id
       """;
 
   private static final String UPSERT_STATS = """
@@ -230,7 +232,10 @@ public final class HitStore {
     OffsetDateTime[] times = people.stream()
       .map(row -> row.getOffsetDateTime("occurred_at"))
       .toArray(OffsetDateTime[]::new);
-    return conn.preparedQuery(UPDATE_MESSAGES).execute(Tuple.of(ids, kinds, times)).mapEmpty();
+    UUID[] distinct = Arrays.stream(ids).distinct().toArray(UUID[]::new);
+    return conn.preparedQuery(LOCK_MESSAGES).execute(Tuple.of((Object) distinct))
+      .compose(locked -> conn.preparedQuery(UPDATE_MESSAGES).execute(Tuple.of(ids, kinds, times)))
+      .mapEmpty();
   }
 
   private Future<Void> upsertStats(SqlConnection conn, List<Row> stored, List<Row> firsts) {
