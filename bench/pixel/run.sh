@@ -174,6 +174,11 @@ STORED=$(( $(stored) - ROWS0 ))
 # consumer group's pending list until reclaimed; not yet stored, but not gone either.
 PENDING=$(redis-cli XPENDING "$STREAM" batchers | head -1) BACKLOG=$(redis-cli XLEN "$STREAM")
 
+# Stats come from aggregates only: their answer time must not grow with the stored hits.
+STATS_MS=$(for _ in 1 2 3; do curl -so /dev/null -w '%{time_total}\n' \
+  -H "Authorization: Bearer $TOKEN" "$EDM/api/campaigns/bench/stats"; done \
+  | awk '{ printf "%s%.1f", NR > 1 ? " / " : "", $1 * 1000 }')
+
 # --- 6. report -------------------------------------------------------------------------------
 REQS=$(awk '/requests in/ { print $1 }' "$WORK/wrk-edm.txt")
 RPS_E=$(field Requests/sec: "$WORK/wrk-edm.txt") RPS_N=$(field Requests/sec: "$WORK/wrk-nginx.txt")
@@ -192,6 +197,7 @@ printf '%-34s %s\n' \
   "accepted / dropped / unrouted" "$ACC / $DROPPED / $UNROUTED" \
   "drain time after wrk (s)" "$DRAIN_S (complete: $DRAINED)" \
   "stored in tracking.hits" "$STORED" \
+  "campaign stats answer (ms, 3 tries)" "$STATS_MS over $(stored) stored hits" \
   "lost = requests - stored" "$((REQS - STORED))" \
   "accepted - stored" "$((ACC - STORED))" \
   "Redis stream: pending / length" "$PENDING / $BACKLOG" \

@@ -13,7 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Appends hits to the Redis stream from one event loop, in pipelined batches: one batch in
+ * Appends hits to the Redis stream from one event loop, in pipelined batches: a few batches in
  * flight at a time, the next one filling meanwhile, so the batch grows with the load. While
  * Redis is unreachable hits wait in a bounded buffer; a hit that does not fit is dropped and
  * counted, never silently lost.
@@ -22,6 +22,8 @@ public final class HitAppender {
 
   private static final Logger LOG = LoggerFactory.getLogger(HitAppender.class);
   private static final long RETRY_DELAY_MS = 500;
+  private static final int MAX_IN_FLIGHT = 4;
+  private static final int MAX_FLUSH = 4096;
 
   private static final Counter ACCEPTED = Metrics.counter("edm.tracking.hits.accepted");
   private static final Counter DROPPED = Metrics.counter("edm.tracking.hits.dropped");
@@ -34,7 +36,7 @@ public final class HitAppender {
   private final long intervalMs;
   private final int bufferLimit;
   private final ArrayDeque<Hit> pending = new ArrayDeque<>();
-  private boolean inFlight;
+  private int inFlight;
   private boolean flushScheduled;
   private boolean redisDown;
 
@@ -56,9 +58,9 @@ public final class HitAppender {
     }
     ACCEPTED.increment();
     pending.add(hit);
-    if (!inFlight && pending.size() >= maxBatch) {
+    if (inFlight < MAX_IN_FLIGHT && pending.size() >= maxBatch) {
       flush();
-    } else if (!flushScheduled && !inFlight) {
+    } else if (!flushScheduled && inFlight == 0) {
       flushScheduled = true;
       vertx.setTimer(intervalMs, id -> {
         flushScheduled = false;
@@ -81,21 +83,21 @@ public final class HitAppender {
   }
 
   private void flush() {
-    if (inFlight || pending.isEmpty()) {
+    if (inFlight >= MAX_IN_FLIGHT || pending.isEmpty() || (redisDown && inFlight > 0)) {
       return;
     }
-    List<Hit> batch = new ArrayList<>(Math.min(pending.size(), maxBatch * 8));
-    while (!pending.isEmpty() && batch.size() < maxBatch * 8) {
+    List<Hit> batch = new ArrayList<>(Math.min(pending.size(), MAX_FLUSH));
+    while (!pending.isEmpty() && batch.size() < MAX_FLUSH) {
       batch.add(pending.poll());
     }
     List<Request> commands = new ArrayList<>(batch.size());
     for (Hit hit : batch) {
       commands.add(xadd(hit));
     }
-    inFlight = true;
+    inFlight++;
     redis.batch(commands)
       .onSuccess(replies -> {
-        inFlight = false;
+        inFlight--;
         APPENDED.increment(batch.size());
         if (redisDown) {
           redisDown = false;
@@ -104,7 +106,7 @@ public final class HitAppender {
         flush();
       })
       .onFailure(err -> {
-        inFlight = false;
+        inFlight--;
         requeue(batch);
         if (!redisDown) {
           redisDown = true;
