@@ -177,7 +177,7 @@ PENDING=$(redis-cli XPENDING "$STREAM" batchers | head -1) BACKLOG=$(redis-cli X
 # Stats come from aggregates only: their answer time must not grow with the stored hits.
 STATS_MS=$(for _ in 1 2 3; do curl -so /dev/null -w '%{time_total}\n' \
   -H "Authorization: Bearer $TOKEN" "$EDM/api/campaigns/bench/stats"; done \
-  | awk '{ printf "%s%.1f", NR > 1 ? " / " : "", $1 * 1000 }')
+  | awk '{ printf "%s%.1f", (NR > 1 ? " / " : ""), $1 * 1000 }')
 
 # --- 6. report -------------------------------------------------------------------------------
 REQS=$(awk '/requests in/ { print $1 }' "$WORK/wrk-edm.txt")
