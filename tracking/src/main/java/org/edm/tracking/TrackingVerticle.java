@@ -183,7 +183,8 @@ public class TrackingVerticle extends VerticleBase {
       throw BusErrors.of(400, where + ".recipient: expected an email address");
     }
     Object providerId = entry.getValue("providerMessageId");
-    if (providerId != null && !(providerId instanceof String provider && provider.length() <= 255)) {
+    if (providerId != null
+        && !(providerId instanceof String provider && provider.length() <= 255)) {
       throw BusErrors.of(400, where + ".providerMessageId: expected text up to 255 characters");
     }
     return new MessageStore.NewMessage(id, (String) campaign, (String) recipient,

@@ -21,6 +21,8 @@ import org.edm.common.BusService;
 import org.edm.common.Caller;
 import org.edm.common.Database;
 import org.edm.common.Settings;
+import org.edm.sessions.SessionsAddresses;
+import org.edm.tracking.TrackingAddresses;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,7 +37,6 @@ public class WebhookVerticle extends VerticleBase {
   /** Event types whose effect lands in the tracking concern's ledger. */
   private static final Set<String> TRACKING_TYPES = Set.of("target", "sent", "delivered",
     "invalid_email", "soft_bounce", "open", "click", "unsubscribe", "report_spam");
-  private static final String SESSIONS_INBOUND = "sessions.inbound";
   private static final AtomicLong OUTBOX =
     Metrics.gauge("edm.webhook.outbox.backlog", new AtomicLong());
 
@@ -55,7 +56,7 @@ public class WebhookVerticle extends VerticleBase {
     writer = new CallbackWriter(store);
     verifier = new SignatureVerifier(settings.secrets(), settings.recipe(),
       settings.timestampWindowSeconds());
-    if ("off".equals(settings.mode()) && context.deploymentID() != null) {
+    if ("off".equals(settings.mode())) {
       LOG.warn("WEBHOOK_SECRET is not set: callbacks are accepted without a signature check");
     }
     pollTimer = vertx.setPeriodic(settings.outboxPollMs(), id -> {
@@ -234,14 +235,14 @@ public class WebhookVerticle extends VerticleBase {
       JsonObject inbound = event.getJsonObject("inbound", new JsonObject()).copy()
         .put("eventId", entry.eventId())
         .put("eventTime", event.getLong("eventTime"));
-      return vertx.eventBus().<JsonObject>request(SESSIONS_INBOUND, inbound, delivery)
+      return vertx.eventBus().<JsonObject>request(SessionsAddresses.INBOUND, inbound, delivery)
         .map(reply -> (String) null);
     }
     if (!TRACKING_TYPES.contains(entry.type())) {
       return Future.succeededFuture(null);
     }
     event.remove("inbound");
-    return vertx.eventBus().<JsonObject>request("tracking.provider.event", event, delivery)
+    return vertx.eventBus().<JsonObject>request(TrackingAddresses.PROVIDER_EVENT, event, delivery)
       .map(reply -> reply.body().getString("messageId"));
   }
 
