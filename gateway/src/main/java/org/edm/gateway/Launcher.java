@@ -13,6 +13,7 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
@@ -160,7 +161,12 @@ public final class Launcher {
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
       .setEnabled(true)
       .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
-      .addLabels(Label.HTTP_ROUTE, Label.HTTP_METHOD, Label.HTTP_CODE);
+      .addLabels(Label.HTTP_ROUTE, Label.HTTP_METHOD, Label.HTTP_CODE)
+      // Per-message and per-socket meters cost more than they tell at the pixel's rate.
+      .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)
+      .addDisabledMetricsCategory(MetricsDomain.NET_CLIENT)
+      .addDisabledMetricsCategory(MetricsDomain.NET_SERVER)
+      .addDisabledMetricsCategory(MetricsDomain.DATAGRAM_SOCKET);
     VertxOptions options = new VertxOptions().setMetricsOptions(metrics);
     VertxBuilder builder = Vertx.builder()
       .with(options)
