@@ -24,7 +24,7 @@ public final class BusService {
       Future<R> result;
       try {
         result = handler.apply(message);
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
         result = Future.failedFuture(e);
       }
       result

@@ -71,7 +71,9 @@ public class GatewayVerticle extends VerticleBase {
     relay = new HitRelay(vertx);
     Router router = router(jwt, settings);
     // Tracking URLs carry their target, so request lines may be longer than usual.
-    HttpServerOptions options = new HttpServerOptions().setMaxInitialLineLength(16_384);
+    // An idle timeout ends requests whose body never completes, such as a cut multipart upload.
+    HttpServerOptions options = new HttpServerOptions().setMaxInitialLineLength(16_384)
+      .setIdleTimeout(60);
     return vertx.createHttpServer(options)
       .requestHandler(router)
       .invalidRequestHandler(GatewayVerticle::invalidRequest)

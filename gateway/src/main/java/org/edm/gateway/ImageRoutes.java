@@ -22,11 +22,14 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Matcher;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import org.edm.common.BusErrors;
 import org.edm.common.Caller;
 import org.edm.common.Settings;
 import org.edm.imaging.ImagingAddresses;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The image paths: uploads (multipart, to the imaging concern as Buffers), the image API,
@@ -43,11 +46,17 @@ final class ImageRoutes {
     Map.of("jpg", "image/jpeg", "png", "image/png", "gif", "image/gif");
   private static final Set<String> FIELDS = Set.of("image", "images");
 
+  private static final AtomicLong IN_FLIGHT_BYTES = new AtomicLong();
+  private static final long ABANDONED_AFTER_MS = 10 * 60_000;
+  private static final Logger LOG = LoggerFactory.getLogger(ImageRoutes.class);
+
   private final Vertx vertx;
   private final AuthenticationHandler auth;
   private final long maxSize;
   private final int maxFiles;
   private final Path store;
+  private final Path incoming;
+  private final long inFlightBudget;
 
   ImageRoutes(Vertx vertx, Settings settings, AuthenticationHandler auth) {
     this.vertx = vertx;
@@ -55,11 +64,13 @@ final class ImageRoutes {
     this.maxSize = settings.number("imaging.maxSize", 1, Integer.MAX_VALUE - 65_536);
     this.maxFiles = settings.integer("imaging.maxFiles", 1, 100);
     this.store = Path.of(settings.string("imaging.uploadPath")).toAbsolutePath().normalize();
+    this.incoming = incomingDirectory(settings);
+    this.inFlightBudget = settings.number("imaging.inFlightBytes", 1, Long.MAX_VALUE);
   }
 
   /** Mount before the general /api/ body handler, which must not read uploads. */
   void mount(Router router) {
-    BodyHandler multipart = BodyHandler.create(incomingDirectory())
+    BodyHandler multipart = BodyHandler.create(incoming.toString())
       .setBodyLimit(bodyLimit())
       .setDeleteUploadedFilesOnEnd(true)
       .setMergeFormAttributes(false);
@@ -77,6 +88,20 @@ final class ImageRoutes {
       .handler(forward(ImagingAddresses.DELETE, ImageRoutes::idOnly));
     router.route(HttpMethod.GET, "/uploads/*").handler(this::serve);
     router.route(HttpMethod.HEAD, "/uploads/*").handler(this::serve);
+    vertx.setPeriodic(ABANDONED_AFTER_MS / 2, id -> sweepAbandonedUploads());
+  }
+
+  /** The body handler deletes the uploads of requests that complete; a request cut off
+   *  midway leaves its part behind, so what is older than any upload can be goes. */
+  private void sweepAbandonedUploads() {
+    long cutoff = System.currentTimeMillis() - ABANDONED_AFTER_MS;
+    vertx.executeBlocking(() -> {
+      try (var files = java.nio.file.Files.list(incoming)) {
+        files.filter(file -> file.toFile().lastModified() < cutoff)
+          .forEach(file -> file.toFile().delete());
+      }
+      return null;
+    }, false).onFailure(err -> LOG.debug("no abandoned uploads swept: {}", err.toString()));
   }
 
   /** Vert.x counts the multipart framing against the limit too, so it gets room of its own;
@@ -85,8 +110,9 @@ final class ImageRoutes {
     return maxFiles * (maxSize + FRAMING_PER_FILE) + FRAMING;
   }
 
-  private static String incomingDirectory() {
-    return Path.of(System.getProperty("java.io.tmpdir"), "edm-incoming-uploads").toString();
+  /** Where multipart bodies land until the imaging concern has them; emptied at start. */
+  static Path incomingDirectory(Settings settings) {
+    return Path.of(settings.string("stateDir"), "incoming").toAbsolutePath();
   }
 
   private void upload(RoutingContext ctx) {
@@ -102,6 +128,13 @@ final class ImageRoutes {
         : "field image takes one file; send several in field images"));
       return;
     }
+    long bytes = files.stream().mapToLong(FileUpload::size).sum();
+    if (!admit(bytes)) {
+      ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
+      ctx.fail(BusErrors.of(503, "busy with other uploads; try again in a few seconds"));
+      return;
+    }
+    ctx.addEndHandler(ended -> IN_FLIGHT_BYTES.addAndGet(-bytes));
     Caller caller = caller(ctx);
     List<Future<JsonObject>> results = files.stream().map(file -> send(caller, file)).toList();
     if (!many) {
@@ -114,6 +147,22 @@ final class ImageRoutes {
     Future.join(results).onComplete(done -> json(ctx, 200, new JsonObject()
       .put("success", true)
       .put("data", new JsonObject().put("images", eachResult(files, results)))));
+  }
+
+  /**
+   * Uploads are held in memory while they are decoded, so the bytes in flight in this process
+   * are bounded; one upload is always let through, whatever its size.
+   */
+  private boolean admit(long bytes) {
+    while (true) {
+      long current = IN_FLIGHT_BYTES.get();
+      if (current > 0 && current + bytes > inFlightBudget) {
+        return false;
+      }
+      if (IN_FLIGHT_BYTES.compareAndSet(current, current + bytes)) {
+        return true;
+      }
+    }
   }
 
   private Future<JsonObject> send(Caller caller, FileUpload file) {
@@ -141,6 +190,9 @@ final class ImageRoutes {
       }
       boolean expected = result.cause() instanceof ReplyException reply
         && reply.failureCode() >= 400 && reply.failureCode() < 500;
+      if (!expected) {
+        LOG.error("uploading {} failed", files.get(i).fileName(), result.cause());
+      }
       answers.add(answer.put("success", false)
         .put("status", expected ? ((ReplyException) result.cause()).failureCode() : 500)
         .put("error", new JsonObject().put("message",

@@ -76,6 +76,7 @@ public final class Launcher {
       Database.migrate(pg, role.schema());
     }
     if (roles.contains(Role.GATEWAY)) {
+      emptyIncomingUploads(settings);
       Database.migrate(pg, "tracking"); // the gateway serves messages it must find by id
       AdminBootstrap.ensureAdmin(pg, settings.optionalString("auth.adminUser"),
         settings.optionalString("auth.adminPassword"), settings.optionalString("auth.adminEmail"),
@@ -94,6 +95,16 @@ public final class Launcher {
     }
     logSummary(settings, roles, pg, clustered);
     return new Running(vertx, config, roles);
+  }
+
+  /** Multipart bodies a previous run left behind (a crash mid-upload) are of no use now. */
+  private static void emptyIncomingUploads(Settings settings) {
+    Path incoming = ImageRoutes.incomingDirectory(settings);
+    try (var files = java.nio.file.Files.list(incoming)) {
+      files.forEach(file -> file.toFile().delete());
+    } catch (java.io.IOException e) {
+      LOG.debug("no incoming uploads to clear in {}", incoming);
+    }
   }
 
   private static JsonObject loadConfig(Map<String, String> env) {
