@@ -19,6 +19,8 @@ DB=${DB:-edm_bench}
 STREAM=${STREAM:-edm:bench:hits}
 PASSWORD=${PASSWORD:-bench-admin-pw-$RANDOM$RANDOM}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../lib.sh
+source "$ROOT/bench/lib.sh"
 JAR=${JAR:-$ROOT/target/edm.jar}
 
 # We drop and recreate the database and stream: refuse names that are not obviously ours.
@@ -83,12 +85,7 @@ cp "$JAR" "$WORK/edm.jar"; cp -r "$ROOT/conf" "$WORK/conf"
 EDM_PID=$!
 EDM=http://127.0.0.1:$EDM_PORT
 log "EDM starting (pid $EDM_PID, log $WORK/edm.log)"
-for _ in $(seq 120); do
-  curl -sf "$EDM/health" >/dev/null && break
-  kill -0 "$EDM_PID" 2>/dev/null || { tail -20 "$WORK/edm.log"; exit 1; }
-  sleep 0.5
-done
-curl -sf "$EDM/health" >/dev/null || { echo "EDM not healthy"; tail -20 "$WORK/edm.log"; exit 1; }
+wait_healthy "$EDM" "$EDM_PID" "$WORK/edm.log"
 # Heap used (KB) = S0U+S1U+EU+OU, sampled every 500 ms; the GC log adds the peaks just before GCs.
 jstat -gc "$EDM_PID" 500 >"$WORK/jstat.log" 2>/dev/null & JSTAT_PID=$!
 

@@ -20,6 +20,8 @@ STREAM=${STREAM:-edm:bench:webhook:hits}
 SECRET=${SECRET:-bench-webhook-secret-$RANDOM$RANDOM}
 PASSWORD=${PASSWORD:-bench-admin-pw-$RANDOM$RANDOM}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../lib.sh
+source "$ROOT/bench/lib.sh"
 JAR=${JAR:-$ROOT/target/edm.jar}
 
 # We drop and recreate the databases and the stream: refuse names that are not obviously ours.
@@ -249,12 +251,7 @@ redis-cli DEL "$STREAM" >/dev/null
 EDM_PID=$!
 EDM=http://127.0.0.1:$EDM_PORT
 log "EDM starting (pid $EDM_PID, log $WORK/edm.log)"
-for _ in $(seq 120); do
-  curl -sf "$EDM/health" >/dev/null && break
-  kill -0 "$EDM_PID" 2>/dev/null || { tail -20 "$WORK/edm.log"; exit 1; }
-  sleep 0.5
-done
-curl -sf "$EDM/health" >/dev/null || { echo "EDM not healthy"; tail -20 "$WORK/edm.log"; exit 1; }
+wait_healthy "$EDM" "$EDM_PID" "$WORK/edm.log"
 
 # Probes: a signed callback is stored and verified by hmac; a wrongly signed one is refused.
 probe() {  # probe SIGNATURE -> "status body"
