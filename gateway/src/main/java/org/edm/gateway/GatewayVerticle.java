@@ -31,6 +31,7 @@ import org.edm.common.BusErrors;
 import org.edm.common.Database;
 import org.edm.common.PgUrl;
 import org.edm.common.Settings;
+import org.edm.tracking.HitRequest;
 import org.edm.tracking.TrackingAddresses;
 import org.edm.webhook.WebhookAddresses;
 import org.slf4j.Logger;
@@ -231,28 +232,23 @@ public class GatewayVerticle extends VerticleBase {
       .onComplete(done -> request.connection().close());
   }
 
-  private JsonObject hitRequest(RoutingContext ctx, String kind) {
-    return new JsonObject()
-      .put("kind", kind)
-      .put("token", ctx.pathParam("token"))
-      .put("at", System.currentTimeMillis())
-      .put("peer", ctx.request().remoteAddress().hostAddress())
-      .put("forwardedFor", ctx.request().getHeader("X-Forwarded-For"))
-      .put("userAgent", ctx.request().getHeader(HttpHeaders.USER_AGENT))
-      .put("method", ctx.request().method().name());
+  private static HitRequest hitRequest(RoutingContext ctx, boolean open) {
+    return new HitRequest(open, ctx.pathParam("token"), System.currentTimeMillis(),
+      ctx.request().remoteAddress().hostAddress(), ctx.request().getHeader("X-Forwarded-For"),
+      ctx.request().getHeader(HttpHeaders.USER_AGENT), ctx.request().method().name());
   }
 
   /** The pixel is answered at once, whatever happens to the hit: a mail client must never
    *  show a broken image, and the answer is the same either way. */
   private void open(RoutingContext ctx) {
-    relay.add(hitRequest(ctx, "open"));
+    relay.add(hitRequest(ctx, true).toOpenArray());
     noStore(ctx.response())
       .putHeader(HttpHeaders.CONTENT_TYPE, "image/gif")
       .end(PIXEL);
   }
 
   private void click(RoutingContext ctx) {
-    vertx.eventBus().<JsonObject>request(TrackingAddresses.HIT, hitRequest(ctx, "click"),
+    vertx.eventBus().<JsonObject>request(TrackingAddresses.HIT, hitRequest(ctx, false).toJson(),
         hitDelivery)
       .onSuccess(reply -> noStore(ctx.response())
         .setStatusCode(302)

@@ -27,7 +27,7 @@ final class HitRelay {
     this.vertx = vertx;
   }
 
-  void add(JsonObject hit) {
+  void add(JsonArray hit) {
     pending.add(hit);
     if (pending.size() >= MAX_BATCH) {
       flush();

@@ -129,20 +129,6 @@ public final class HitAppender {
   }
 
   private Request xadd(Hit hit) {
-    Request request = Request.cmd(Command.XADD).arg(stream).arg("*")
-      .arg("m").arg(hit.messageId().toString())
-      .arg("k").arg(hit.open() ? "o" : "c")
-      .arg("t").arg(hit.occurredAt())
-      .arg("c").arg(hit.agentClass());
-    if (hit.url() != null) {
-      request.arg("u").arg(hit.url());
-    }
-    if (hit.ip() != null) {
-      request.arg("ip").arg(hit.ip());
-    }
-    if (hit.userAgent() != null) {
-      request.arg("ua").arg(hit.userAgent());
-    }
-    return request;
+    return Request.cmd(Command.XADD).arg(stream).arg("*").arg("h").arg(hit.encode());
   }
 }

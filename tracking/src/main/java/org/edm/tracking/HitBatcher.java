@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -223,9 +222,7 @@ public final class HitBatcher {
       }
       Map<String, String> fields = fields(entry.get(1));
       try {
-        hits.add(new Hit(entry.get(0).toString(), UUID.fromString(fields.get("m")),
-          "o".equals(fields.get("k")), fields.get("u"), Long.parseLong(fields.get("t")),
-          fields.get("ip"), fields.get("ua"), fields.get("c"), Hit.PIXEL));
+        hits.add(Hit.decode(entry.get(0).toString(), String.valueOf(fields.get("h"))));
       } catch (RuntimeException e) {
         LOG.warn("skipping malformed stream entry {}: {}", entry.get(0), e.toString());
       }

@@ -11,8 +11,8 @@ public final class TrackingAddresses {
    *  userAgent, method}. Replies {recorded: bool} for opens and {location} for clicks. */
   public static final String HIT = "tracking.hit";
 
-  /** Opens in bulk, as the gateway relays them per event loop: {hits: [hit, ...]}, each hit
-   *  shaped as for {@link #HIT}. Replies {recorded: n}. */
+  /** Opens in bulk, as the gateway relays them per event loop: {hits: [open, ...]}, each
+   *  open a {@link HitRequest#toOpenArray()}. Replies {recorded: n}. */
   public static final String HITS = "tracking.hits";
 
   /** {messages: [{id, campaignId, recipient, providerMessageId?}]}: registers sent messages. */

@@ -92,7 +92,7 @@ public class TrackingVerticle extends VerticleBase {
   /** The hot path: no database, one append to a local buffer. */
   private Future<JsonObject> hit(Message<JsonObject> message) {
     try {
-      return Future.succeededFuture(record(message.body()));
+      return Future.succeededFuture(record(HitRequest.fromJson(message.body())));
     } catch (ReplyException e) {
       return Future.failedFuture(e);
     }
@@ -102,8 +102,8 @@ public class TrackingVerticle extends VerticleBase {
     JsonArray batch = message.body().getJsonArray("hits", new JsonArray());
     int recorded = 0;
     for (int i = 0; i < batch.size(); i++) {
-      if (batch.getValue(i) instanceof JsonObject hit && "open".equals(hit.getString("kind"))
-          && record(hit).getBoolean("recorded")) {
+      if (batch.getValue(i) instanceof JsonArray open && open.size() == 6
+          && record(HitRequest.fromOpenArray(open)).getBoolean("recorded")) {
         recorded++;
       }
     }
@@ -111,9 +111,9 @@ public class TrackingVerticle extends VerticleBase {
   }
 
   /** Checks, classifies and buffers one hit; a bad click fails with 400. */
-  private JsonObject record(JsonObject body) {
-    boolean open = "open".equals(body.getString("kind"));
-    TrackingToken.Claims claims = tokens.verify(body.getString("token"));
+  private JsonObject record(HitRequest request) {
+    boolean open = request.open();
+    TrackingToken.Claims claims = tokens.verify(request.token());
     if (claims == null || claims.open() != open) {
       if (open) {
         return new JsonObject().put("recorded", false);
@@ -125,11 +125,11 @@ public class TrackingVerticle extends VerticleBase {
       throw BusErrors.of(400, "tracking link target is not an http(s) URL");
     }
 
-    long at = body.getLong("at", System.currentTimeMillis());
-    byte[] ip = clientIp.resolveAddress(body.getString("peer"), body.getString("forwardedFor"));
-    String userAgent = truncate(body.getString("userAgent"));
-    HitClassifier.Kind kind = classifier.classify(open, body.getString("method", "GET"),
-      userAgent, ip, at - claims.issuedAtMillis());
+    long at = request.at();
+    byte[] ip = clientIp.resolveAddress(request.peer(), request.forwardedFor());
+    String userAgent = truncate(request.userAgent());
+    HitClassifier.Kind kind = classifier.classify(open, request.method(), userAgent, ip,
+      at - claims.issuedAtMillis());
     Hit hit = new Hit(null, claims.messageId(), open, location, at, clientIp.format(ip),
       userAgent, kind.label(), Hit.PIXEL);
     boolean recorded = appender.append(hit);
