@@ -33,7 +33,6 @@ import org.edm.common.PgUrl;
 import org.edm.common.Settings;
 import org.edm.tracking.HitRequest;
 import org.edm.tracking.TrackingAddresses;
-import org.edm.webhook.WebhookAddresses;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,7 +96,8 @@ public class GatewayVerticle extends VerticleBase {
     router.route(HttpMethod.HEAD, "/track/open/:token").handler(this::open);
     router.route(HttpMethod.GET, "/track/click/:token").handler(this::click);
     router.route(HttpMethod.HEAD, "/track/click/:token").handler(this::click);
-    webhookRoutes(router, settings);
+    WebhookRoutes webhook = new WebhookRoutes(vertx, settings);
+    webhook.mountCallbacks(router);
 
     new ImageRoutes(vertx, settings, JWTAuthHandler.create(jwt)).mount(router);
     router.route("/api/*").handler(GatewayVerticle::jsonBody);
@@ -122,11 +122,7 @@ public class GatewayVerticle extends VerticleBase {
       .handler(forward(TrackingAddresses.SUPPRESSIONS, ctx -> new JsonObject()));
     router.get("/api/suppressions/check").handler(forward(TrackingAddresses.SUPPRESSION_CHECK,
       ctx -> new JsonObject().put("email", ctx.request().getParam("email"))));
-    router.get("/api/webhook/events").handler(forward(WebhookAddresses.EVENTS, this::eventQuery));
-    router.post("/api/webhook/events/:id/replay").handler(forward(WebhookAddresses.REPLAY,
-      ctx -> new JsonObject().put("fromId", number(ctx.pathParam("id"), "id"))));
-    router.post("/api/webhook/events/replay").handler(forward(WebhookAddresses.REPLAY,
-      this::body));
+    webhook.mountAdmin(router);
 
     router.route().failureHandler(this::failure);
     router.errorHandler(404, this::failure);
@@ -134,79 +130,11 @@ public class GatewayVerticle extends VerticleBase {
     return router;
   }
 
-  /** EngageLab's callbacks: stored by the webhook concern before the answer goes out. */
-  private void webhookRoutes(Router router, Settings settings) {
-    BodyHandler body = BodyHandler.create(false)
-      .setBodyLimit(settings.integer("webhook.bodyLimit", 1024, Integer.MAX_VALUE));
-    List<String> paths = new java.util.ArrayList<>(settings.list("webhook.paths"));
-    paths.add("/webhook/engagelab/:pathToken");
-    for (String path : paths) {
-      router.get(path).handler(ctx -> json(ctx, 200, new JsonObject().put("success", true)));
-      router.post(path).handler(GatewayVerticle::jsonBody);
-      router.post(path).handler(body).handler(this::callback);
-    }
-  }
-
-  private void callback(RoutingContext ctx) {
-    JsonObject headers = new JsonObject();
-    ctx.request().headers().forEach(header -> {
-      String name = header.getKey().toLowerCase(java.util.Locale.ROOT);
-      if (name.startsWith("x-webhook-") || name.equals("content-type")
-          || name.equals("user-agent") || name.equals("x-forwarded-for")) {
-        headers.put(name, header.getValue());
-      }
-    });
-    headers.put("x-peer-address", ctx.request().remoteAddress().hostAddress());
-    Buffer raw = ctx.body().buffer();
-    JsonObject request = new JsonObject()
-      .put("body", raw == null ? "" : raw.toString(java.nio.charset.StandardCharsets.UTF_8))
-      .put("headers", headers)
-      .put("pathToken", ctx.pathParam("pathToken"));
-    // EngageLab retries anything not answered within 3 seconds.
-    vertx.eventBus().<JsonObject>request(WebhookAddresses.RECEIVE, request,
-        new DeliveryOptions().setSendTimeout(2500))
-      .onSuccess(reply -> json(ctx, 200,
-        new JsonObject().put("success", true).put("data", reply.body())))
-      .onFailure(ctx::fail);
-  }
-
-  private JsonObject eventQuery(RoutingContext ctx) {
-    JsonObject query = new JsonObject();
-    String matched = ctx.request().getParam("matched");
-    query.put("type", ctx.request().getParam("type"))
-      .put("recipient", ctx.request().getParam("recipient"))
-      .put("matched", matched == null ? null : flag(matched, "matched"));
-    String beforeId = ctx.request().getParam("beforeId");
-    String limit = ctx.request().getParam("limit");
-    if (beforeId != null) {
-      query.put("beforeId", number(beforeId, "beforeId"));
-    }
-    if (limit != null) {
-      query.put("limit", number(limit, "limit"));
-    }
-    return query;
-  }
-
-  private static boolean flag(String text, String name) {
-    if (!text.equals("true") && !text.equals("false")) {
-      throw BusErrors.of(400, name + " must be true or false, got '" + text + "'");
-    }
-    return Boolean.parseBoolean(text);
-  }
-
-  private static long number(String text, String name) {
-    try {
-      return Long.parseLong(text);
-    } catch (NumberFormatException e) {
-      throw BusErrors.of(400, name + " must be a whole number, got '" + text + "'");
-    }
-  }
-
   /**
    * The API speaks JSON whatever the Content-Type says, so a body sent as a form (curl -d)
    * is read whole as JSON instead of being cut at the form parser's limit.
    */
-  private static void jsonBody(RoutingContext ctx) {
+  static void jsonBody(RoutingContext ctx) {
     String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
     if (type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith("multipart/")) {
       ctx.fail(415);
@@ -330,7 +258,7 @@ public class GatewayVerticle extends VerticleBase {
     }
   }
 
-  private JsonObject body(RoutingContext ctx) {
+  static JsonObject body(RoutingContext ctx) {
     if (parse(ctx) instanceof JsonObject object) {
       return object;
     }
