@@ -24,17 +24,21 @@ public final class ProviderEventStore {
   private record Match(UUID id, long ownerId) {
   }
 
-  private static final String BY_ID = "SELECT id, owner_id FROM tracking.messages WHERE id = $1";
-  private static final String BY_EMAIL_ID = """
-      SELECT id, owner_id FROM tracking.messages WHERE provider_message_id = $1
-      ORDER BY sent_at DESC LIMIT 1""";
-  private static final String BY_REQUEST_AND_RECIPIENT = """
-      SELECT id, owner_id FROM tracking.messages
-      WHERE provider_message_id = $1 AND lower(recipient) = lower($2)
-      ORDER BY sent_at DESC LIMIT 1""";
-  private static final String LATEST_TO_RECIPIENT = """
-      SELECT id, owner_id FROM tracking.messages WHERE lower(recipient) = lower($1)
-      ORDER BY sent_at DESC LIMIT 1""";
+  /** Every way of matching in one round trip, the most specific first. */
+  private static final String MATCH = """
+      SELECT id, owner_id FROM (
+        (SELECT id, owner_id, 1 AS rank FROM tracking.messages WHERE id = $1)
+        UNION ALL
+        (SELECT id, owner_id, 2 FROM tracking.messages WHERE provider_message_id = $2
+         ORDER BY sent_at DESC LIMIT 1)
+        UNION ALL
+        (SELECT id, owner_id, 3 FROM tracking.messages
+         WHERE provider_message_id = $3 AND lower(recipient) = lower($4)
+         ORDER BY sent_at DESC LIMIT 1)
+        UNION ALL
+        (SELECT id, owner_id, 4 FROM tracking.messages WHERE lower(recipient) = lower($4)
+         ORDER BY sent_at DESC LIMIT 1)) candidates
+      ORDER BY rank LIMIT 1""";
 
   private static final String APPLY_STATUS = """
       UPDATE tracking.messages SET
@@ -87,24 +91,10 @@ public final class ProviderEventStore {
    *  and last the latest message to that recipient. */
   private Future<Match> match(JsonObject event) {
     UUID ours = TrackingVerticle.uuid(event.getValue("ourMessageId"));
-    String emailId = event.getString("emailId");
-    String requestId = event.getString("providerMessageId");
     String recipient = event.getString("recipient");
-    return first(ours == null ? null : BY_ID, ours)
-      .compose(found -> found != null ? Future.succeededFuture(found)
-        : first(emailId == null ? null : BY_EMAIL_ID, emailId))
-      .compose(found -> found != null ? Future.succeededFuture(found)
-        : first(requestId == null || recipient == null ? null : BY_REQUEST_AND_RECIPIENT,
-          requestId, recipient))
-      .compose(found -> found != null ? Future.succeededFuture(found)
-        : first(recipient == null ? null : LATEST_TO_RECIPIENT, recipient));
-  }
-
-  private Future<Match> first(String sql, Object... args) {
-    if (sql == null) {
-      return Future.succeededFuture();
-    }
-    return pool.preparedQuery(sql).execute(Tuple.wrap(args))
+    Tuple args = Tuple.of(ours, event.getString("emailId"),
+      recipient == null ? null : event.getString("providerMessageId"), recipient);
+    return pool.preparedQuery(MATCH).execute(args)
       .map(rows -> rows.size() == 0 ? null
         : new Match(rows.iterator().next().getUUID("id"), rows.iterator().next().getLong(1)));
   }
