@@ -17,8 +17,8 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.AuthenticationHandler;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -27,6 +27,7 @@ import java.util.regex.Pattern;
 import org.edm.common.BusErrors;
 import org.edm.common.Caller;
 import org.edm.common.Settings;
+import org.edm.imaging.ImageFormat;
 import org.edm.imaging.ImagingAddresses;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,8 +43,6 @@ final class ImageRoutes {
   private static final int FRAMING = 16_384;
   private static final Pattern STORED =
     Pattern.compile("/uploads/([0-9a-f]{2})/(\\1[0-9a-f]{62})\\.(jpg|png|gif)");
-  private static final Map<String, String> TYPES =
-    Map.of("jpg", "image/jpeg", "png", "image/png", "gif", "image/gif");
   private static final Set<String> FIELDS = Set.of("image", "images");
 
   private static final AtomicLong IN_FLIGHT_BYTES = new AtomicLong();
@@ -245,7 +244,7 @@ final class ImageRoutes {
       }
       String etag = "\"" + name.group(2) + "\"";
       HttpServerResponse response = ctx.response()
-        .putHeader(HttpHeaders.CONTENT_TYPE, TYPES.get(name.group(3)))
+        .putHeader(HttpHeaders.CONTENT_TYPE, mimeType(name.group(3)))
         .putHeader(HttpHeaders.CACHE_CONTROL, "public, max-age=31536000, immutable")
         .putHeader(HttpHeaders.ETAG, etag)
         .putHeader("X-Content-Type-Options", "nosniff")
@@ -258,6 +257,15 @@ final class ImageRoutes {
       }
       response.sendFile(file).onFailure(err -> ctx.response().reset());
     });
+  }
+
+  /** The store writes only the formats imaging outputs, named by their extension. */
+  private static String mimeType(String extension) {
+    return Arrays.stream(ImageFormat.values())
+      .filter(format -> format.extension.equals(extension))
+      .map(format -> format.mimeType)
+      .findFirst()
+      .orElse("application/octet-stream");
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {

@@ -74,14 +74,6 @@ public final class HitAppender {
     return pending.size();
   }
 
-  public static double dropped() {
-    return DROPPED.count();
-  }
-
-  public static double accepted() {
-    return ACCEPTED.count();
-  }
-
   private void flush() {
     if (inFlight >= MAX_IN_FLIGHT || pending.isEmpty() || (redisDown && inFlight > 0)) {
       return;
