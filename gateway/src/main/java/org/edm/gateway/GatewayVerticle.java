@@ -48,6 +48,9 @@ public class GatewayVerticle extends VerticleBase {
   static final Buffer PIXEL = Buffer.buffer(Base64.getDecoder().decode(
     "R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"));
 
+  private static final String OPEN_PREFIX = "/track/open/";
+  private static final String OPEN_ROUTE = OPEN_PREFIX + ":token";
+
   private static final List<String> CONCERNS =
     List.of("tracking", "webhook", "sessions", "imaging");
 
@@ -75,7 +78,11 @@ public class GatewayVerticle extends VerticleBase {
     HttpServerOptions options = new HttpServerOptions().setMaxInitialLineLength(16_384)
       .setIdleTimeout(60);
     return vertx.createHttpServer(options)
-      .requestHandler(router)
+      .requestHandler(request -> {
+        if (!servePixel(request)) {
+          router.handle(request);
+        }
+      })
       .invalidRequestHandler(GatewayVerticle::invalidRequest)
       .listen(settings.integer("http.port", 0, 65535));
   }
@@ -92,8 +99,9 @@ public class GatewayVerticle extends VerticleBase {
     router.get("/health").handler(this::health);
     router.head("/health").handler(this::health);
     router.get("/metrics").handler(PrometheusScrapingHandler.create());
-    router.route(HttpMethod.GET, "/track/open/:token").handler(this::open);
-    router.route(HttpMethod.HEAD, "/track/open/:token").handler(this::open);
+    // Pixel paths servePixel leaves alone (encoded or unusual ones) still get here.
+    router.route(HttpMethod.GET, OPEN_ROUTE).handler(this::open);
+    router.route(HttpMethod.HEAD, OPEN_ROUTE).handler(this::open);
     router.route(HttpMethod.GET, "/track/click/:token").handler(this::click);
     router.route(HttpMethod.HEAD, "/track/click/:token").handler(this::click);
     WebhookRoutes webhook = new WebhookRoutes(vertx, settings);
@@ -160,24 +168,48 @@ public class GatewayVerticle extends VerticleBase {
       .onComplete(done -> request.connection().close());
   }
 
-  private static HitRequest hitRequest(RoutingContext ctx, boolean open) {
-    return new HitRequest(open, ctx.pathParam("token"), System.currentTimeMillis(),
-      ctx.request().remoteAddress().hostAddress(), ctx.request().getHeader("X-Forwarded-For"),
-      ctx.request().getHeader(HttpHeaders.USER_AGENT), ctx.request().method().name());
+  private static HitRequest hitRequest(HttpServerRequest request, String token, boolean open) {
+    return new HitRequest(open, token, System.currentTimeMillis(),
+      request.remoteAddress().hostAddress(), request.getHeader("X-Forwarded-For"),
+      request.getHeader(HttpHeaders.USER_AGENT), request.method().name());
+  }
+
+  /**
+   * The open pixel is most of the traffic and needs nothing the router offers, so a plain
+   * GET or HEAD of it is answered before routing; false leaves the request to the router.
+   */
+  private boolean servePixel(HttpServerRequest request) {
+    HttpMethod method = request.method();
+    String path = request.path();
+    if ((method != HttpMethod.GET && method != HttpMethod.HEAD) || path == null
+        || !path.startsWith(OPEN_PREFIX)) {
+      return false;
+    }
+    String token = path.substring(OPEN_PREFIX.length());
+    if (token.isEmpty() || token.indexOf('/') >= 0 || token.indexOf('%') >= 0) {
+      return false;
+    }
+    request.routed(OPEN_ROUTE);
+    open(request, token);
+    return true;
+  }
+
+  private void open(RoutingContext ctx) {
+    open(ctx.request(), ctx.pathParam("token"));
   }
 
   /** The pixel is answered at once, whatever happens to the hit: a mail client must never
    *  show a broken image, and the answer is the same either way. */
-  private void open(RoutingContext ctx) {
-    relay.add(hitRequest(ctx, true).toOpenArray());
-    noStore(ctx.response())
+  private void open(HttpServerRequest request, String token) {
+    relay.add(hitRequest(request, token, true).toOpenArray());
+    noStore(request.response())
       .putHeader(HttpHeaders.CONTENT_TYPE, "image/gif")
       .end(PIXEL);
   }
 
   private void click(RoutingContext ctx) {
-    vertx.eventBus().<JsonObject>request(TrackingAddresses.HIT, hitRequest(ctx, false).toJson(),
-        hitDelivery)
+    HitRequest hit = hitRequest(ctx.request(), ctx.pathParam("token"), false);
+    vertx.eventBus().<JsonObject>request(TrackingAddresses.HIT, hit.toJson(), hitDelivery)
       .onSuccess(reply -> noStore(ctx.response())
         .setStatusCode(302)
         .putHeader(HttpHeaders.LOCATION, reply.body().getString("location"))

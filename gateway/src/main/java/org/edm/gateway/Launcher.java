@@ -93,7 +93,7 @@ public final class Launcher {
       vertx.close();
       throw e;
     }
-    logSummary(settings, roles, pg, clustered);
+    logSummary(vertx, settings, roles, pg, clustered);
     return new Running(vertx, config, roles);
   }
 
@@ -178,7 +178,8 @@ public final class Launcher {
       .addDisabledMetricsCategory(MetricsDomain.NET_CLIENT)
       .addDisabledMetricsCategory(MetricsDomain.NET_SERVER)
       .addDisabledMetricsCategory(MetricsDomain.DATAGRAM_SOCKET);
-    VertxOptions options = new VertxOptions().setMetricsOptions(metrics);
+    VertxOptions options = new VertxOptions().setMetricsOptions(metrics)
+      .setPreferNativeTransport(true);
     VertxBuilder builder = Vertx.builder()
       .with(options)
       .withMetrics(new MicrometerMetricsFactory(registry));
@@ -241,7 +242,7 @@ public final class Launcher {
     }
   }
 
-  private static void logSummary(Settings settings, Set<Role> roles, PgUrl pg,
+  private static void logSummary(Vertx vertx, Settings settings, Set<Role> roles, PgUrl pg,
       boolean clustered) {
     List<String> deployed = new ArrayList<>();
     for (Role role : roles) {
@@ -254,6 +255,11 @@ public final class Launcher {
     }
     LOG.info("PostgreSQL {}, Redis {}", pg.where(),
       RedisClients.where(settings.string("redis.url")));
+    if (vertx.isNativeTransportEnabled()) {
+      LOG.info("network transport: native epoll");
+    } else {
+      LOG.info("network transport: NIO ({})", vertx.unavailableNativeTransportCause().toString());
+    }
     if (clustered) {
       LOG.info("clustered as '{}' on {}:{}, members {}", settings.string("cluster.name"),
         settings.string("cluster.host"), settings.integer("cluster.port", 1, 65535),

@@ -128,6 +128,29 @@ class TrackingEndToEndTest {
   }
 
   @Test
+  void recordsOpensWhetherThePathIsPlainEncodedOrAHead() {
+    UUID messageId = UUID.randomUUID();
+    register(messageId, "pixel-paths", "paths@example.net");
+    String open = URI.create(urls(instrument(messageId, "<p>hi</p>"), "open").get(0)).getRawPath();
+    String token = open.substring(open.lastIndexOf('/') + 1);
+    // The same token with its first character percent-encoded: the router decodes it.
+    String encoded = open.substring(0, open.lastIndexOf('/') + 1)
+      + String.format("%%%02X", (int) token.charAt(0)) + token.substring(1);
+
+    assertPixel(get(open, CHROME));
+    assertPixel(get(encoded, CHROME));
+    HttpResponse<Buffer> head = system.http.head(open).putHeader("User-Agent", CHROME).send()
+      .await();
+    assertThat(head.statusCode()).isEqualTo(200);
+    assertThat(head.getHeader("Content-Type")).isEqualTo("image/gif");
+
+    TestSystem.await("three opens stored", 10_000, () -> system.queryLong(
+      "SELECT count(*) FROM tracking.hits WHERE message_id = ?", messageId) == 3);
+    String metrics = system.http.get("/metrics").send().await().bodyAsString();
+    assertThat(metrics).contains("route=\"/track/open/:token\"");
+  }
+
+  @Test
   void refusesForgedAlteredAndNonHttpClickTargets() {
     UUID messageId = UUID.randomUUID();
     register(messageId, "forgery", "someone@example.net");

@@ -89,9 +89,21 @@ public final class HitBatcher {
     if (stopped) {
       return;
     }
+    long started = System.nanoTime();
     readBatch()
       .compose(this::storeAndAck)
-      .onSuccess(count -> vertx.runOnContext(v -> readLoop()))
+      .onSuccess(count -> {
+        // A short batch means the stream is nearly drained: wait out the flush interval so
+        // the next batch gathers more, since each transaction costs about as much as
+        // hundreds of rows. A full batch means a backlog, so the next read starts at once.
+        long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+        long pauseMs = config.flushIntervalMs() - elapsedMs;
+        if (count >= config.batchSize() || pauseMs <= 0) {
+          vertx.runOnContext(v -> readLoop());
+        } else {
+          vertx.setTimer(pauseMs, id -> readLoop());
+        }
+      })
       .onFailure(err -> {
         if (!stopped) {
           LOG.warn("hit batch not stored, retrying: {}", err.toString());

@@ -11,7 +11,6 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -51,9 +50,31 @@ public final class HitStore {
       RETURNING campaign_id, kind, url
       """;
 
-  // Rows are locked in id order first, so concurrent batchers never wait in a cycle.
-  private static final String LOCK_MESSAGES = """
-      SELECT 1 FROM tracking.messages WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE""";
+  // Per message in the batch: its first and last open and click, and the status they imply.
+  private static final String MESSAGE_CHANGES = """
+      SELECT id,
+             min(at) FILTER (WHERE kind = 'open') AS opened_at,
+             max(at) FILTER (WHERE kind = 'open') AS opened_last,
+             min(at) FILTER (WHERE kind = 'click') AS clicked_at,
+             max(at) FILTER (WHERE kind = 'click') AS clicked_last,
+             CASE WHEN bool_or(kind = 'click') THEN 'clicked' ELSE 'opened' END AS status
+      FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS h (id, kind, at)
+      GROUP BY id""";
+
+  // Most hits are repeat opens that change nothing a reader sees (last times are kept to the
+  // minute), so only messages the batch really changes are written. Those are locked in id
+  // order first, so concurrent batchers never wait in a cycle; rows left out can only be
+  // moved further by another batcher, never into needing this batch's values.
+  private static final String NEEDS_CHANGE = """
+      (u.opened_at < m.opened_at OR (m.opened_at IS NULL AND u.opened_at IS NOT NULL)
+        OR u.clicked_at < m.clicked_at OR (m.clicked_at IS NULL AND u.clicked_at IS NOT NULL)
+        OR u.opened_last >= m.last_opened_at + interval '1 minute'
+        OR u.clicked_last >= m.last_clicked_at + interval '1 minute'
+        OR tracking.status_rank(u.status) > tracking.status_rank(m.status))""";
+
+  private static final String LOCK_MESSAGES = "SELECT m.id FROM tracking.messages m JOIN ("
+    + MESSAGE_CHANGES + ") u ON m.id = u.id WHERE " + NEEDS_CHANGE
+    + " ORDER BY m.id FOR UPDATE OF m";
 
   private static final String UPDATE_MESSAGES = """
       UPDATE tracking.messages m
@@ -64,15 +85,9 @@ public final class HitStore {
           status = CASE
             WHEN tracking.status_rank(u.status) > tracking.status_rank(m.status) THEN u.status
             ELSE m.status END
-      FROM (SELECT id,
-                   min(at) FILTER (WHERE kind = 'open') AS opened_at,
-                   max(at) FILTER (WHERE kind = 'open') AS opened_last,
-                   min(at) FILTER (WHERE kind = 'click') AS clicked_at,
-                   max(at) FILTER (WHERE kind = 'click') AS clicked_last,
-                   CASE WHEN bool_or(kind = 'click') THEN 'clicked' ELSE 'opened' END AS status
-            FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS h (id, kind, at)
-            GROUP BY id) u
-      WHERE m.id = u.id
+      FROM (""" + MESSAGE_CHANGES + """
+      ) u
+      WHERE m.id = u.id AND m.id = ANY($4::uuid[])
       """;
 
   private static final String UPSERT_STATS = """
@@ -152,7 +167,7 @@ public final class HitStore {
         : applyAggregates(conn, stored).map(stored.size())));
   }
 
-  private Future<List<Row>> insertHits(SqlConnection conn, List<Hit> hits) {
+  private Future<List<StoredHit>> insertHits(SqlConnection conn, List<Hit> hits) {
     int n = hits.size();
     String[] streamIds = new String[n];
     UUID[] messageIds = new UUID[n];
@@ -180,10 +195,10 @@ public final class HitStore {
     Tuple args = Tuple.of(streamIds, messageIds, kinds, urls, times, ips, agents, classes)
       .addArrayOfBoolean(people)
       .addArrayOfString(sources);
-    return conn.preparedQuery(INSERT_HITS).execute(args).map(HitStore::rows);
+    return conn.preparedQuery(INSERT_HITS).execute(args).map(StoredHit::all);
   }
 
-  private Future<Void> applyAggregates(SqlConnection conn, List<Row> stored) {
+  private Future<Void> applyAggregates(SqlConnection conn, List<StoredHit> stored) {
     return insertFirsts(conn, stored)
       .compose(firsts -> updateMessages(conn, stored)
         .compose(v -> upsertStats(conn, stored, firsts))
@@ -192,25 +207,25 @@ public final class HitStore {
   }
 
   /** Records first people-opens and clicks; what comes back is new, so counts as unique. */
-  private Future<List<Row>> insertFirsts(SqlConnection conn, List<Row> stored) {
+  private Future<List<First>> insertFirsts(SqlConnection conn, List<StoredHit> stored) {
     List<UUID> ids = new ArrayList<>();
     List<String> kinds = new ArrayList<>();
     List<String> urls = new ArrayList<>();
     List<String> campaigns = new ArrayList<>();
-    for (Row row : stored) {
-      if (!row.getBoolean("people")) {
+    for (StoredHit hit : stored) {
+      if (!hit.people()) {
         continue;
       }
-      String kind = row.getString("kind");
-      ids.add(row.getUUID("message_id"));
+      String kind = hit.open() ? "open" : "click";
+      ids.add(hit.messageId());
       kinds.add(kind);
       urls.add("");
-      campaigns.add(row.getString("campaign_id"));
-      if ("click".equals(kind) && Hit.PIXEL.equals(row.getString("source"))) {
-        ids.add(row.getUUID("message_id"));
+      campaigns.add(hit.campaignId());
+      if (!hit.open() && hit.pixel()) {
+        ids.add(hit.messageId());
         kinds.add(kind);
-        urls.add(row.getString("url"));
-        campaigns.add(row.getString("campaign_id"));
+        urls.add(hit.url());
+        campaigns.add(hit.campaignId());
       }
     }
     if (ids.isEmpty()) {
@@ -218,44 +233,55 @@ public final class HitStore {
     }
     Tuple args = Tuple.of(ids.toArray(new UUID[0]), kinds.toArray(new String[0]),
       urls.toArray(new String[0]), campaigns.toArray(new String[0]));
-    return conn.preparedQuery(INSERT_FIRSTS).execute(args).map(HitStore::rows);
+    return conn.preparedQuery(INSERT_FIRSTS).execute(args).map(First::all);
   }
 
   /** Message status and event times move only with hits from people. */
-  private Future<Void> updateMessages(SqlConnection conn, List<Row> stored) {
-    List<Row> people = stored.stream().filter(row -> row.getBoolean("people")).toList();
+  private Future<Void> updateMessages(SqlConnection conn, List<StoredHit> stored) {
+    List<StoredHit> people = stored.stream().filter(StoredHit::people).toList();
     if (people.isEmpty()) {
       return Future.succeededFuture();
     }
-    UUID[] ids = people.stream().map(row -> row.getUUID("message_id")).toArray(UUID[]::new);
-    String[] kinds = people.stream().map(row -> row.getString("kind")).toArray(String[]::new);
-    OffsetDateTime[] times = people.stream()
-      .map(row -> row.getOffsetDateTime("occurred_at"))
+    UUID[] ids = people.stream().map(StoredHit::messageId).toArray(UUID[]::new);
+    String[] kinds = people.stream().map(hit -> hit.open() ? "open" : "click")
+      .toArray(String[]::new);
+    OffsetDateTime[] times = people.stream().map(StoredHit::occurredAt)
       .toArray(OffsetDateTime[]::new);
-    UUID[] distinct = Arrays.stream(ids).distinct().toArray(UUID[]::new);
-    return conn.preparedQuery(LOCK_MESSAGES).execute(Tuple.of((Object) distinct))
-      .compose(locked -> conn.preparedQuery(UPDATE_MESSAGES).execute(Tuple.of(ids, kinds, times)))
-      .mapEmpty();
+    Tuple changes = Tuple.of(ids, kinds, times);
+    return conn.preparedQuery(LOCK_MESSAGES).execute(changes)
+      .compose(locked -> {
+        if (locked.rowCount() == 0) {
+          return Future.succeededFuture();
+        }
+        UUID[] lockedIds = new UUID[locked.rowCount()];
+        int i = 0;
+        for (Row row : locked) {
+          lockedIds[i++] = row.getUUID(0);
+        }
+        return conn.preparedQuery(UPDATE_MESSAGES)
+          .execute(Tuple.of(ids, kinds, times).addArrayOfUUID(lockedIds))
+          .mapEmpty();
+      });
   }
 
-  private Future<Void> upsertStats(SqlConnection conn, List<Row> stored, List<Row> firsts) {
+  private Future<Void> upsertStats(SqlConnection conn, List<StoredHit> stored,
+      List<First> firsts) {
     Map<String, long[]> byCampaign = new TreeMap<>();
-    for (Row row : stored) {
-      long[] counts = byCampaign.computeIfAbsent(row.getString("campaign_id"),
-        k -> new long[STATS_COLUMNS]);
-      boolean open = "open".equals(row.getString("kind"));
-      if (!Hit.PIXEL.equals(row.getString("source"))) {
+    for (StoredHit hit : stored) {
+      long[] counts = byCampaign.computeIfAbsent(hit.campaignId(), k -> new long[STATS_COLUMNS]);
+      boolean open = hit.open();
+      if (!hit.pixel()) {
         counts[open ? 12 : 13]++;
         continue;
       }
       counts[open ? 0 : 2]++;
-      counts[(open ? 4 : 8) + CLASSES.indexOf(row.getString("agent_class"))]++;
+      counts[(open ? 4 : 8) + CLASSES.indexOf(hit.agentClass())]++;
     }
-    for (Row first : firsts) {
-      if (first.getString("url").isEmpty()) {
-        long[] counts = byCampaign.computeIfAbsent(first.getString("campaign_id"),
+    for (First first : firsts) {
+      if (first.url().isEmpty()) {
+        long[] counts = byCampaign.computeIfAbsent(first.campaignId(),
           k -> new long[STATS_COLUMNS]);
-        counts["open".equals(first.getString("kind")) ? 1 : 3]++;
+        counts[first.open() ? 1 : 3]++;
       }
     }
     int n = byCampaign.size();
@@ -271,18 +297,19 @@ public final class HitStore {
     return conn.preparedQuery(UPSERT_STATS).execute(args).mapEmpty();
   }
 
-  private Future<Void> upsertLinks(SqlConnection conn, List<Row> stored, List<Row> firsts) {
+  private Future<Void> upsertLinks(SqlConnection conn, List<StoredHit> stored,
+      List<First> firsts) {
     Map<List<String>, long[]> byLink = new TreeMap<>(BY_PARTS);
-    for (Row row : stored) {
-      if ("click".equals(row.getString("kind")) && Hit.PIXEL.equals(row.getString("source"))) {
-        long[] counts = byLink.computeIfAbsent(
-          List.of(row.getString("campaign_id"), row.getString("url")), k -> new long[3]);
+    for (StoredHit hit : stored) {
+      if (!hit.open() && hit.pixel()) {
+        long[] counts = byLink.computeIfAbsent(List.of(hit.campaignId(), hit.url()),
+          k -> new long[3]);
         counts[0]++;
-        counts[1] += row.getBoolean("people") ? 1 : 0;
+        counts[1] += hit.people() ? 1 : 0;
       }
     }
-    for (Row first : firsts) {
-      long[] counts = byLink.get(List.of(first.getString("campaign_id"), first.getString("url")));
+    for (First first : firsts) {
+      long[] counts = byLink.get(List.of(first.campaignId(), first.url()));
       if (counts != null) {
         counts[2]++;
       }
@@ -300,20 +327,20 @@ public final class HitStore {
     return conn.preparedQuery(UPSERT_LINKS).execute(args).mapEmpty();
   }
 
-  private Future<Void> upsertHourly(SqlConnection conn, List<Row> stored) {
+  private Future<Void> upsertHourly(SqlConnection conn, List<StoredHit> stored) {
     Map<List<Object>, long[]> byHour = new TreeMap<>(BY_PARTS);
-    for (Row row : stored) {
-      if (!Hit.PIXEL.equals(row.getString("source"))) {
+    for (StoredHit hit : stored) {
+      if (!hit.pixel()) {
         continue;
       }
-      OffsetDateTime hour = row.getOffsetDateTime("occurred_at")
+      OffsetDateTime hour = hit.occurredAt()
         .withOffsetSameInstant(ZoneOffset.UTC)
         .truncatedTo(ChronoUnit.HOURS);
-      long[] counts = byHour.computeIfAbsent(List.of(row.getString("campaign_id"), hour),
+      long[] counts = byHour.computeIfAbsent(List.of(hit.campaignId(), hour),
         k -> new long[4]);
-      int base = "open".equals(row.getString("kind")) ? 0 : 2;
+      int base = hit.open() ? 0 : 2;
       counts[base]++;
-      counts[base + 1] += row.getBoolean("people") ? 1 : 0;
+      counts[base + 1] += hit.people() ? 1 : 0;
     }
     if (byHour.isEmpty()) {
       return Future.succeededFuture();
@@ -330,10 +357,33 @@ public final class HitStore {
     return conn.preparedQuery(UPSERT_HOURLY).execute(args).mapEmpty();
   }
 
-  private static List<Row> rows(RowSet<Row> rowSet) {
-    List<Row> rows = new ArrayList<>(rowSet.rowCount());
-    rowSet.forEach(rows::add);
-    return rows;
+  /** A hit as INSERT_HITS returned it: really new, with its message's campaign. */
+  private record StoredHit(String campaignId, UUID messageId, boolean open, String url,
+      OffsetDateTime occurredAt, String agentClass, boolean people, boolean pixel) {
+
+    // Read by position, in INSERT_HITS's RETURNING order; a batch has thousands of rows.
+    static List<StoredHit> all(RowSet<Row> rows) {
+      List<StoredHit> hits = new ArrayList<>(rows.rowCount());
+      for (Row row : rows) {
+        hits.add(new StoredHit(row.getString(0), row.getUUID(1), "open".equals(row.getString(2)),
+          row.getString(3), row.getOffsetDateTime(4), row.getString(5), row.getBoolean(6),
+          Hit.PIXEL.equals(row.getString(7))));
+      }
+      return hits;
+    }
+  }
+
+  /** A first people-hit per message (url empty) or per message and link, as INSERT_FIRSTS
+   *  returned it. */
+  private record First(String campaignId, boolean open, String url) {
+
+    static List<First> all(RowSet<Row> rows) {
+      List<First> firsts = new ArrayList<>(rows.rowCount());
+      for (Row row : rows) {
+        firsts.add(new First(row.getString(0), "open".equals(row.getString(1)), row.getString(2)));
+      }
+      return firsts;
+    }
   }
 
   static OffsetDateTime toTime(long epochMillis) {
