@@ -133,6 +133,15 @@ others() {
     f == 2 && $1 ~ /^[0-9]+$/ && $9 > 10 && $1 != me && $12 !~ /^(wrk|redis-server|postgres|nginx|top)$/ {
       printf "%s(pid %s) %s%%  ", $12, $1, $9 }'
 }
+# CPU seconds (user + system) used so far by processes with this command name, or this pid.
+cpu_s() {
+  local pids
+  if [[ $1 == [0-9]* ]]; then pids=$1; else pids=$(pgrep -x "$1" | tr '\n' ' '); fi
+  # shellcheck disable=SC2086
+  cat $(printf '/proc/%s/stat ' $pids) 2>/dev/null \
+    | awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); t += $12 + $13 } END { printf "%.2f", t / hz }'
+}
+cpu_all() { echo "$(cpu_s "$EDM_PID") $(cpu_s postgres) $(cpu_s redis-server)"; }
 stored() { psql_q "SELECT count(*) FROM tracking.hits"; }
 drain() {  # drain TARGET: waits until tracking.hits holds TARGET rows or stops growing
   local last=-1 since=$SECONDS now
@@ -156,6 +165,7 @@ UNR0=$(metric edm_gateway_hits_unrouted_total) ROWS0=$(stored)
 log "EDM /track/open, ${DURATION}s"
 T_START=$SECONDS; timeline >"$WORK/timeline.txt" & TIMELINE_PID=$!
 others >"$WORK/others.txt" & OTHERS_PID=$!
+CPU0=$(cpu_all)
 bench "$EDM" "$DURATION" "$WORK/wrk-edm.txt"
 T0=$(date +%s.%N)
 
@@ -164,6 +174,7 @@ ACC=$(( $(metric edm_tracking_hits_accepted_total) - ACC0 ))
 DROPPED=$(( $(metric edm_tracking_hits_dropped_total) - DROP0 ))
 UNROUTED=$(( $(metric edm_gateway_hits_unrouted_total) - UNR0 ))
 drain $((ROWS0 + ACC)) && DRAINED=yes || DRAINED="NO (stalled ${STALL}s)"
+CPU1=$(cpu_all)
 DRAIN_S=$(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 [[ $DRAINED == yes ]] || DRAIN_S=$(awk -v d="$DRAIN_S" -v s="$STALL" 'BEGIN { printf "%.1f", d - s }')
 STORED=$(( $(stored) - ROWS0 ))
@@ -198,6 +209,9 @@ printf '%-34s %s\n' \
   "lost = requests - stored" "$((REQS - STORED))" \
   "accepted - stored" "$((ACC - STORED))" \
   "Redis stream: pending / length" "$PENDING / $BACKLOG" \
+  "CPU us/request: EDM / PG / Redis" "$(awk -v a="$CPU0" -v b="$CPU1" -v n="$REQS" 'BEGIN {
+    split(a, x); split(b, y); printf "%.1f / %.1f / %.1f (run and drain)",
+    (y[1] - x[1]) * 1e6 / n, (y[2] - x[2]) * 1e6 / n, (y[3] - x[3]) * 1e6 / n }')" \
   "peak heap used (MB, -Xmx$HEAP)" "${PEAK_MB%.*}" \
   "max heap after GC (MB, live set)" "$(grep -oE '[0-9]+M\(' "$WORK/gc.log" | sort -n | tail -1 | tr -d 'M(')" \
   "other busy processes mid-run" "$(cat "$WORK/others.txt" 2>/dev/null)" \

@@ -97,14 +97,16 @@ class BatcherCrashTest {
 
       List<HttpResponse<Buffer>> responses = api.openPixel(pixel, HITS);
       TrackingApi.assertAllPixels(responses);
-      TestSystem.await("every hit is in the stream", 10_000, () -> length() == HITS + 1);
+      TestSystem.await("every hit is in the stream", 10_000, () -> hitsInStream() == HITS + 1);
 
-      crashed = readAsCrashingBatcher();
+      HitBatcher.Batch read = readAsCrashingBatcher();
+      crashed = read.hits();
       assertThat(crashed).hasSize(HITS)
         .allSatisfy(hit -> assertThat(hit.messageId()).isEqualTo(message));
       int stored = new HitStore(pool).persist(crashed).await();
       assertThat(stored).as("hits the crashing batcher committed").isEqualTo(HITS);
-      assertThat(pending()).as("pending before any acknowledgement").isEqualTo(HITS + 1);
+      assertThat(pending()).as("entries pending before any acknowledgement")
+        .isEqualTo(read.entryIds().size() + 1);
       lock.rollback();
     }
 
@@ -124,7 +126,7 @@ class BatcherCrashTest {
       .as("hits the system's batcher stored as new: only the held one").isEqualTo(1.0);
   }
 
-  private List<Hit> readAsCrashingBatcher() {
+  private HitBatcher.Batch readAsCrashingBatcher() {
     Response reply = redis.send(Request.cmd(Command.XREADGROUP).arg("GROUP").arg(group)
       .arg(CRASHED_CONSUMER).arg("COUNT").arg(10 * HITS).arg("STREAMS").arg(stream).arg(">"))
       .await();
@@ -141,6 +143,13 @@ class BatcherCrashTest {
 
   private static long length() {
     return redis.send(Request.cmd(Command.XLEN).arg(stream)).await().toLong();
+  }
+
+  /** Hits in the stream's entries, which hold one or several each. */
+  private static long hitsInStream() {
+    Response entries = redis.send(Request.cmd(Command.XRANGE).arg(stream).arg("-").arg("+"))
+      .await();
+    return HitBatcher.decodeEntries(entries).hits().size();
   }
 
   /** Sessions of the test database waiting for a lock. */

@@ -1,5 +1,7 @@
 package org.edm.tracking;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 
 /** One accepted open or click, as it travels through the stream into PostgreSQL. */
@@ -17,6 +19,46 @@ public record Hit(String streamId, UUID messageId, boolean open, String url, lon
    *  normalised link can contain; one field instead of seven halves Redis's work per hit. */
   private static final char SEPARATOR = '\u001f';
   private static final String SPLIT = String.valueOf(SEPARATOR);
+  /** Hits packed into one stream entry are split by the record separator: Redis, its client
+   *  and the batcher then work per entry rather than per hit. */
+  private static final char RECORD_SEPARATOR = '\u001e';
+  private static final String RECORD_SPLIT = String.valueOf(RECORD_SEPARATOR);
+
+  /** The one field of a stream entry holding hits from to (exclusive). */
+  public static String encodeEntry(List<Hit> hits, int from, int to) {
+    StringBuilder entry = new StringBuilder((to - from) * 160);
+    for (int i = from; i < to; i++) {
+      if (i > from) {
+        entry.append(RECORD_SEPARATOR);
+      }
+      entry.append(hits.get(i).encode());
+    }
+    return entry.toString();
+  }
+
+  /**
+   * The hits an entry holds. Each gets an id that is the same on every redelivery: a lone
+   * hit the entry's id (as entries of one hit always had), the others the id and their index.
+   */
+  public static List<Hit> decodeEntry(String entryId, String entry) {
+    String[] records = entry.split(RECORD_SPLIT, -1);
+    if (records.length == 1) {
+      return List.of(decode(entryId, records[0]));
+    }
+    List<Hit> hits = new ArrayList<>(records.length);
+    for (int i = 0; i < records.length; i++) {
+      hits.add(decode(entryId + "/" + i, records[i]));
+    }
+    return hits;
+  }
+
+  /** Separators in text from outside (a user agent) would split a hit; they become spaces. */
+  public static String withoutSeparators(String text) {
+    if (text == null || (text.indexOf(SEPARATOR) < 0 && text.indexOf(RECORD_SEPARATOR) < 0)) {
+      return text;
+    }
+    return text.replace(SEPARATOR, ' ').replace(RECORD_SEPARATOR, ' ');
+  }
 
   /** The stream entry's one field. */
   public String encode() {

@@ -41,6 +41,7 @@ public final class HitBatcher {
   private RedisConnection reader;
   private boolean stopped;
   private boolean retryOwnPending;
+  private double hitsPerEntry = 1;
   private long reclaimTimer;
   private long backlogTimer;
 
@@ -91,14 +92,14 @@ public final class HitBatcher {
     }
     long started = System.nanoTime();
     readBatch()
-      .compose(this::storeAndAck)
-      .onSuccess(count -> {
+      .compose(batch -> storeAndAck(batch).map(batch.entryIds().size()))
+      .onSuccess(entries -> {
         // A short batch means the stream is nearly drained: wait out the flush interval so
         // the next batch gathers more, since each transaction costs about as much as
         // hundreds of rows. A full batch means a backlog, so the next read starts at once.
         long elapsedMs = (System.nanoTime() - started) / 1_000_000;
         long pauseMs = config.flushIntervalMs() - elapsedMs;
-        if (count >= config.batchSize() || pauseMs <= 0) {
+        if (entries >= entriesPerRead() || pauseMs <= 0) {
           vertx.runOnContext(v -> readLoop());
         } else {
           vertx.setTimer(pauseMs, id -> readLoop());
@@ -140,16 +141,30 @@ public final class HitBatcher {
     return done.future();
   }
 
+  /** Entries hold 1 to HITS_PER_ENTRY hits: reading batchSize / (recent hits per entry) of
+   *  them makes batches of about batchSize hits. */
+  private int entriesPerRead() {
+    return (int) Math.max(1, Math.min(config.batchSize(), config.batchSize() / hitsPerEntry));
+  }
+
+  private void learnHitsPerEntry(Batch batch) {
+    if (!batch.entryIds().isEmpty()) {
+      double recent = (double) batch.hits().size() / batch.entryIds().size();
+      hitsPerEntry = 0.8 * hitsPerEntry + 0.2 * recent;
+    }
+  }
+
   /** New entries; after a failed store, this batcher's own pending ones first. */
-  private Future<List<Hit>> readBatch() {
+  private Future<Batch> readBatch() {
     Request read = Request.cmd(Command.XREADGROUP).arg("GROUP").arg(config.group()).arg(consumer)
-      .arg("COUNT").arg(config.batchSize())
+      .arg("COUNT").arg(entriesPerRead())
       .arg("BLOCK").arg(config.flushIntervalMs())
       .arg("STREAMS").arg(config.stream()).arg(retryOwnPending ? "0" : ">");
     return reader.send(read)
       .map(HitBatcher::decodeRead)
-      .onSuccess(hits -> {
-        if (retryOwnPending && hits.isEmpty()) {
+      .onSuccess(batch -> {
+        learnHitsPerEntry(batch);
+        if (retryOwnPending && batch.entryIds().isEmpty()) {
           retryOwnPending = false;
         }
       });
@@ -158,7 +173,7 @@ public final class HitBatcher {
   /** Claims entries idle past the limit (their batcher presumably died) and stores them. */
   private void reclaim() {
     Request claim = Request.cmd(Command.XAUTOCLAIM).arg(config.stream()).arg(config.group())
-      .arg(consumer).arg(config.reclaimIdleMs()).arg("0-0").arg("COUNT").arg(config.batchSize());
+      .arg(consumer).arg(config.reclaimIdleMs()).arg("0-0").arg("COUNT").arg(entriesPerRead());
     redis.send(claim)
       .map(reply -> decodeEntries(reply.get(1)))
       .compose(this::storeAndAck)
@@ -170,25 +185,25 @@ public final class HitBatcher {
       .onFailure(err -> LOG.debug("reclaim failed: {}", err.toString()));
   }
 
-  /** Stores a batch, then acknowledges it; the future holds the batch size. */
-  public Future<Integer> storeAndAck(List<Hit> hits) {
-    if (hits.isEmpty()) {
+  /** Stores a batch, then acknowledges its entries; the future holds how many hits it had. */
+  public Future<Integer> storeAndAck(Batch batch) {
+    if (batch.entryIds().isEmpty()) {
       return Future.succeededFuture(0);
     }
-    return store.persist(hits)
+    return store.persist(batch.hits())
       .compose(stored -> {
         PERSISTED.increment(stored);
-        return acknowledge(hits);
+        return acknowledge(batch.entryIds());
       })
-      .map(hits.size());
+      .map(batch.hits().size());
   }
 
-  private Future<Void> acknowledge(List<Hit> hits) {
+  private Future<Void> acknowledge(List<String> entryIds) {
     Request ack = Request.cmd(Command.XACK).arg(config.stream()).arg(config.group());
     Request delete = Request.cmd(Command.XDEL).arg(config.stream());
-    for (Hit hit : hits) {
-      ack.arg(hit.streamId());
-      delete.arg(hit.streamId());
+    for (String id : entryIds) {
+      ack.arg(id);
+      delete.arg(id);
     }
     // Stored entries are deleted so the stream holds only the backlog.
     return redis.batch(List.of(ack, delete)).mapEmpty();
@@ -205,41 +220,52 @@ public final class HitBatcher {
   }
 
   /** XREADGROUP answers a map (RESP3) or a list of [stream, entries] pairs (RESP2). */
-  static List<Hit> decodeRead(Response reply) {
+  static Batch decodeRead(Response reply) {
+    Batch batch = new Batch(new ArrayList<>(), new ArrayList<>());
     if (reply == null) {
-      return List.of();
+      return batch;
     }
-    List<Hit> hits = new ArrayList<>();
     if (reply.isMap()) {
       for (String key : reply.getKeys()) {
-        hits.addAll(decodeEntries(reply.get(key)));
+        decodeEntries(reply.get(key), batch);
       }
     } else {
       for (Response stream : reply) {
-        hits.addAll(decodeEntries(stream.get(1)));
+        decodeEntries(stream.get(1), batch);
       }
     }
-    return hits;
+    return batch;
   }
 
-  /** Entries as [id, [field, value, ...]]; a malformed one is logged and skipped. */
-  public static List<Hit> decodeEntries(Response entries) {
-    List<Hit> hits = new ArrayList<>();
+  /** Entries as [id, [field, value, ...]]. */
+  public static Batch decodeEntries(Response entries) {
+    Batch batch = new Batch(new ArrayList<>(), new ArrayList<>());
+    decodeEntries(entries, batch);
+    return batch;
+  }
+
+  /** A malformed entry is logged and left pending, where XPENDING shows it. */
+  private static void decodeEntries(Response entries, Batch batch) {
     if (entries == null) {
-      return hits;
+      return;
     }
     for (Response entry : entries) {
       if (entry == null || entry.size() < 2 || entry.get(1) == null) {
         continue;
       }
+      String id = entry.get(0).toString();
       Map<String, String> fields = fields(entry.get(1));
       try {
-        hits.add(Hit.decode(entry.get(0).toString(), String.valueOf(fields.get("h"))));
+        batch.hits().addAll(Hit.decodeEntry(id, String.valueOf(fields.get("h"))));
+        batch.entryIds().add(id);
       } catch (RuntimeException e) {
-        LOG.warn("skipping malformed stream entry {}: {}", entry.get(0), e.toString());
+        LOG.warn("skipping malformed stream entry {}: {}", id, e.toString());
       }
     }
-    return hits;
+  }
+
+  /** Entries read from the stream: their ids, to acknowledge, and the hits they hold. */
+  public record Batch(List<String> entryIds, List<Hit> hits) {
   }
 
   private static Map<String, String> fields(Response raw) {

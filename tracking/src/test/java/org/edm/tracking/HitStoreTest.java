@@ -94,11 +94,36 @@ class HitStoreTest {
     assertThat(times(message)).containsExactly(null, null, null);
   }
 
+  @Test
+  void concurrentBatchesOpeningTheSameMessagesCountEachFirstOpenOnce() {
+    pool.query("INSERT INTO tracking.campaigns (id, owner_id) VALUES ('race', 1)").execute()
+      .await();
+    List<UUID> messages = new java.util.ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      messages.add(message("race"));
+    }
+    List<Hit> first = messages.stream().map(id -> open(id, T0)).toList();
+    List<Hit> second = messages.stream().map(id -> open(id, T0.plusSeconds(1))).toList();
+
+    // Two batchers' transactions at once, each holding an open of every message.
+    io.vertx.core.Future.all(store.persist(first), store.persist(second)).await();
+
+    Row stats = pool.query("SELECT opens, unique_opens FROM tracking.campaign_stats "
+      + "WHERE campaign_id = 'race'").execute().await().iterator().next();
+    assertThat(stats.getLong("opens")).isEqualTo(100);
+    assertThat(stats.getLong("unique_opens")).isEqualTo(50);
+    assertThat(messages).allSatisfy(id -> assertThat(times(id).get(0)).isEqualTo(T0));
+  }
+
   private static UUID message() {
+    return message("c1");
+  }
+
+  private static UUID message(String campaign) {
     UUID id = UUID.randomUUID();
     pool.preparedQuery("INSERT INTO tracking.messages (id, campaign_id, owner_id, recipient) "
-        + "VALUES ($1, 'c1', 1, $2)")
-      .execute(Tuple.of(id, id + "@example.com"))
+        + "VALUES ($1, $2, 1, $3)")
+      .execute(Tuple.of(id, campaign, id + "@example.com"))
       .await();
     return id;
   }

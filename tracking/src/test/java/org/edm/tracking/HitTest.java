@@ -3,6 +3,7 @@ package org.edm.tracking;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -18,6 +19,34 @@ class HitTest {
 
     Hit bareOpen = new Hit(null, id, true, null, 5, null, null, "bot", Hit.PIXEL);
     assertThat(Hit.decode("2-0", bareOpen.encode())).isEqualTo(bareOpen.withStreamId("2-0"));
+  }
+
+  @Test
+  void hitsPackedInOneEntryComeBackInOrderWithIdsStableOnRedelivery() {
+    List<Hit> hits = List.of(
+      new Hit(null, UUID.randomUUID(), true, null, 1, "192.0.2.1", "Agent A", "person", Hit.PIXEL),
+      new Hit(null, UUID.randomUUID(), false, "https://x.example/", 2, null, null, "bot",
+        Hit.PIXEL),
+      new Hit(null, UUID.randomUUID(), true, null, 3, "::1", "Agent C", "proxy", Hit.PIXEL));
+    String entry = Hit.encodeEntry(hits, 0, 3);
+
+    List<Hit> decoded = Hit.decodeEntry("7-1", entry);
+    assertThat(decoded).containsExactly(hits.get(0).withStreamId("7-1/0"),
+      hits.get(1).withStreamId("7-1/1"), hits.get(2).withStreamId("7-1/2"));
+    assertThat(Hit.decodeEntry("7-1", entry)).isEqualTo(decoded);
+
+    // A lone hit keeps the entry's id, as entries written one hit each always had.
+    assertThat(Hit.decodeEntry("8-0", Hit.encodeEntry(hits, 1, 2)))
+      .containsExactly(hits.get(1).withStreamId("8-0"));
+  }
+
+  @Test
+  void separatorsInAUserAgentCannotSplitAHit() {
+    String agent = Hit.withoutSeparators("Evil\u001eo\u001fAgent");
+    assertThat(agent).isEqualTo("Evil o Agent");
+    Hit hit = new Hit(null, UUID.randomUUID(), true, null, 1, null, agent, "person", Hit.PIXEL);
+    assertThat(Hit.decodeEntry("9-0", Hit.encodeEntry(List.of(hit), 0, 1)))
+      .containsExactly(hit.withStreamId("9-0"));
   }
 
   @Test
