@@ -36,9 +36,10 @@ public final class WebhookStore {
         INSERT INTO webhook.events (request_id, dedupe_key, event_type, email_id,
           provider_message_id, our_message_id, recipient, event_time, time_source, payload,
           normalized)
-        SELECT * FROM unnest($5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[],
+        SELECT r, k, t, e, p, o, rc, et, ts, nullif(pl, 'null'::jsonb), n
+        FROM unnest($5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[],
           $10::uuid[], $11::text[], $12::timestamptz[], $13::text[], $14::jsonb[],
-          $15::jsonb[])
+          $15::jsonb[]) AS x (r, k, t, e, p, o, rc, et, ts, pl, n)
         ON CONFLICT (dedupe_key) DO NOTHING
         RETURNING id, dedupe_key),
       queued AS (
@@ -92,10 +93,25 @@ public final class WebhookStore {
       .addArrayOfOffsetDateTime(
         callbacks.stream().map(c -> time(c.eventTime())).toArray(OffsetDateTime[]::new))
       .addArrayOfString(callbacks.stream().map(Callback::timeSource).toArray(String[]::new))
-      .addArrayOfJsonObject(callbacks.stream().map(Callback::payload).toArray(JsonObject[]::new))
+      .addArrayOfJsonObject(payloads(batch))
       .addArrayOfJsonObject(
         callbacks.stream().map(WebhookStore::normalized).toArray(JsonObject[]::new));
     return pool.preparedQuery(STORE).execute(args).map(rows -> answers(batch, rows));
+  }
+
+  /** Each event's own JSON, except where it is its request's whole body (one JSON object):
+   *  there the body is the record, and storing it twice cost as much as the rest. The client
+   *  sends a null array element as JSON null, which STORE turns into SQL NULL. */
+  private static JsonObject[] payloads(List<Incoming> batch) {
+    List<JsonObject> payloads = new ArrayList<>();
+    for (Incoming incoming : batch) {
+      boolean wholeBody = incoming.callbacks().size() == 1
+        && incoming.body().stripLeading().startsWith("{");
+      for (Callback callback : incoming.callbacks()) {
+        payloads.add(wholeBody ? null : callback.payload());
+      }
+    }
+    return payloads.toArray(new JsonObject[0]);
   }
 
   private static List<JsonObject> answers(List<Incoming> batch, RowSet<Row> rows) {
@@ -145,10 +161,12 @@ public final class WebhookStore {
     return pool.preparedQuery("""
         WITH done AS (
           DELETE FROM webhook.outbox WHERE event_id = ANY($1::int8[]) RETURNING event_id)
-        UPDATE webhook.events e SET applied_at = now(), last_error = NULL,
-          matched_message_id = coalesce(m.message_id, e.matched_message_id)
-        FROM unnest($1::int8[], $2::uuid[]) AS m (id, message_id)
-        WHERE e.id = m.id AND e.id IN (SELECT event_id FROM done)""")
+        INSERT INTO webhook.outcomes AS o (event_id, matched_message_id)
+        SELECT m.id, m.message_id FROM unnest($1::int8[], $2::uuid[]) AS m (id, message_id)
+        WHERE m.id IN (SELECT event_id FROM done)
+        ORDER BY m.id
+        ON CONFLICT (event_id) DO UPDATE SET applied_at = now(),
+          matched_message_id = coalesce(EXCLUDED.matched_message_id, o.matched_message_id)""")
       .execute(args)
       .mapEmpty();
   }
@@ -156,14 +174,12 @@ public final class WebhookStore {
   /** Tries again later, backing off up to five minutes. */
   public Future<Void> failed(long eventId, int attempts, String error) {
     long delaySeconds = Math.min(300, 1L << Math.min(attempts, 9));
-    return pool.withTransaction(conn -> conn.preparedQuery("""
+    return pool.preparedQuery("""
           UPDATE webhook.outbox SET last_error = $2,
             next_attempt_at = now() + make_interval(secs => $3)
           WHERE event_id = $1""")
       .execute(Tuple.of(eventId, error, (double) delaySeconds))
-      .compose(v -> conn.preparedQuery("UPDATE webhook.events SET last_error = $2 WHERE id = $1")
-        .execute(Tuple.of(eventId, error)))
-      .mapEmpty());
+      .mapEmpty();
   }
 
   public Future<Integer> replay(long fromId, long toId) {
@@ -186,15 +202,18 @@ public final class WebhookStore {
     Tuple args = Tuple.of(type, matched, recipient, beforeId == null ? Long.MAX_VALUE : beforeId,
       limit);
     return pool.preparedQuery("""
-        SELECT id, event_type, email_id, provider_message_id, our_message_id, recipient,
-               event_time, time_source, received_at, matched_message_id, applied_at,
-               last_error, payload
-        FROM webhook.events
-        WHERE ($1::text IS NULL OR event_type = $1)
-          AND ($2::bool IS NULL OR (matched_message_id IS NOT NULL) = $2)
-          AND ($3::text IS NULL OR lower(recipient) = lower($3))
-          AND id < $4
-        ORDER BY id DESC LIMIT $5""")
+        SELECT e.id, e.event_type, e.email_id, e.provider_message_id, e.our_message_id,
+               e.recipient, e.event_time, e.time_source, e.received_at, o.matched_message_id,
+               o.applied_at, b.last_error, coalesce(e.payload, r.body::jsonb) AS payload
+        FROM webhook.events e
+        JOIN webhook.requests r ON r.id = e.request_id
+        LEFT JOIN webhook.outcomes o ON o.event_id = e.id
+        LEFT JOIN webhook.outbox b ON b.event_id = e.id
+        WHERE ($1::text IS NULL OR e.event_type = $1)
+          AND ($2::bool IS NULL OR (o.matched_message_id IS NOT NULL) = $2)
+          AND ($3::text IS NULL OR lower(e.recipient) = lower($3))
+          AND e.id < $4
+        ORDER BY e.id DESC LIMIT $5""")
       .execute(args)
       .map(rows -> {
         JsonArray events = new JsonArray();
