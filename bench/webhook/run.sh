@@ -274,6 +274,15 @@ rows() { psql_q "SELECT count(*) FROM webhook.events WHERE email_id LIKE 'wh-$1-
 bench() {  # bench LABEL SECONDS OUT
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2"s --latency -s "$WORK/callbacks.lua" "$EDM" -- "$1" >"$3"
 }
+outbox() { psql_q "SELECT count(*) FROM webhook.outbox"; }
+drain_outbox() {  # waits until every stored effect is applied (outbox empty) or it stalls 30 s
+  local last=-1 since=$SECONDS now
+  while now=$(outbox); ((now > 0)); do
+    ((now != last)) && { last=$now; since=$SECONDS; }
+    ((SECONDS - since >= 30)) && return 1
+    sleep 0.5
+  done
+}
 settle() {  # waits until a label's row count stops changing (requests in flight when wrk stopped)
   local last=-1 now
   while now=$(rows "$1"); ((now != last)); do last=$now; sleep 1; done
@@ -287,6 +296,8 @@ if ((WARMUP > 0)); then
   bench warm "$WARMUP" "$WORK/wrk-warmup.txt"
   log "warm-up: $(field Requests/sec: "$WORK/wrk-warmup.txt") req/s, non-2xx $(lua non2xx "$WORK/wrk-warmup.txt")"
   sleep 2
+  # The measured run starts with no effects left over from the warm-up.
+  drain_outbox || log "outbox still holds $(outbox) entries after the warm-up"
 fi
 OUTBOX0=$(psql_q "SELECT count(*) FROM webhook.outbox")
 proc_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
@@ -307,6 +318,11 @@ curl -sf "$EDM/metrics" >"$WORK/metrics-1.txt" || true
 # --- 7. durability: every 2xx must be a row in webhook.events --------------------------------
 OK=$(lua ok "$WORK/wrk-edm.txt")
 STORED=$(settle run)
+# Effects are applied through the outbox, at a lower share while callbacks pour in: the time
+# until every one is applied shows how far behind the burst left them.
+T_DRAIN=$SECONDS
+drain_outbox && OUTBOX_DRAIN="$((SECONDS - T_DRAIN)) s after the run (plus settling)" ||
+  OUTBOX_DRAIN="NOT drained: $(outbox) entries left, stalled 30 s"
 REQ_ROWS=$(psql_q "SELECT count(*) FROM webhook.requests WHERE body LIKE '%\"wh-run-%'")
 EDM_WIDTH=$(psql_q "SELECT avg(pg_column_size(r.*))::int FROM (SELECT * FROM webhook.requests LIMIT 1000) r")/$(psql_q "SELECT avg(pg_column_size(e.*))::int FROM (SELECT * FROM webhook.events LIMIT 1000) e")
 DUPKEYS=$(psql_q "SELECT count(*) - count(DISTINCT email_id) FROM webhook.events WHERE email_id LIKE 'wh-run-%'")
@@ -349,6 +365,7 @@ printf '%-40s %s\n' \
   "webhook.requests rows / dup email_ids" "$REQ_ROWS / $DUPKEYS" \
   "row bytes: pgbench / EDM requests/events" "$PGB_WIDTH / $EDM_WIDTH  (callback body $BODY_BYTES bytes)" \
   "outbox backlog: before / after run" "$OUTBOX0 / $OUTBOX1  ($APPLIED effects applied during the run)" \
+  "every effect applied" "$OUTBOX_DRAIN" \
   "PostgreSQL commits/s in $DB" "$(awk -v a="$COMMITS0" -v b="$COMMITS1" -v d="$DURATION" 'BEGIN { printf "%.0f", (b - a) / d }')" \
   "edm-webhook pg pool during the run" "$POOL_LINE" \
   "EDM CPU over the run (ms per callback)" "$(awk -v a="$EDM_T0" -v b="$EDM_T1" -v hz="$(getconf CLK_TCK)" -v d="$DURATION" -v n="$OK" 'BEGIN {
