@@ -38,6 +38,7 @@ public final class HitAppender {
   private final long intervalMs;
   private final int bufferLimit;
   private final ArrayDeque<Hit> pending = new ArrayDeque<>();
+  private long accepted;
   private int inFlight;
   private boolean flushScheduled;
   private boolean redisDown;
@@ -59,6 +60,7 @@ public final class HitAppender {
       return false;
     }
     ACCEPTED.increment();
+    accepted++;
     pending.add(hit);
     if (inFlight < MAX_IN_FLIGHT && pending.size() >= maxBatch) {
       flush();
@@ -70,6 +72,11 @@ public final class HitAppender {
       });
     }
     return true;
+  }
+
+  /** Hits this appender has taken so far; the batcher reads the arrival rate from it. */
+  public long accepted() {
+    return accepted;
   }
 
   public int buffered() {

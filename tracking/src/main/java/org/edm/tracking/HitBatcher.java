@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,12 +43,17 @@ public final class HitBatcher {
   private boolean stopped;
   private boolean retryOwnPending;
   private double hitsPerEntry = 1;
+  private final LongSupplier arrived;
+  private boolean burst;
+  private long arrivedBefore;
+  private long arrivedBeforeNanos = System.nanoTime();
   private long reclaimTimer;
   private long backlogTimer;
 
   public HitBatcher(Vertx vertx, Redis redis, HitStore store, TrackingConfig config,
-      String consumer) {
+      String consumer, LongSupplier arrived) {
     this.vertx = vertx;
+    this.arrived = arrived;
     this.redis = redis;
     this.store = store;
     this.config = config;
@@ -98,8 +104,10 @@ public final class HitBatcher {
         // the next batch gathers more, since each transaction costs about as much as
         // hundreds of rows. A full batch means a backlog, so the next read starts at once.
         long elapsedMs = (System.nanoTime() - started) / 1_000_000;
-        long pauseMs = config.flushIntervalMs() - elapsedMs;
-        if (entries >= entriesPerRead() || pauseMs <= 0) {
+        long pauseMs = entries >= entriesPerRead()
+          ? (absorbingBurst() ? elapsedMs : 0)
+          : config.flushIntervalMs() - elapsedMs;
+        if (pauseMs <= 0) {
           vertx.runOnContext(v -> readLoop());
         } else {
           vertx.setTimer(pauseMs, id -> readLoop());
@@ -139,6 +147,26 @@ public final class HitBatcher {
         })
         .onFailure(again -> done.complete()));
     return done.future();
+  }
+
+  /**
+   * True while hits arrive faster than a batch a second and the stream holds fewer than
+   * absorbHits: answering them comes first then, so after a full batch the batcher rests as
+   * long as the batch took, and Redis (the shock absorber) holds the rest until the burst is
+   * over. Past absorbHits, or once arrivals slow down, it reads flat out again.
+   */
+  private boolean absorbingBurst() {
+    long now = System.nanoTime();
+    long total = arrived.getAsLong();
+    double seconds = (now - arrivedBeforeNanos) / 1e9;
+    if (seconds < 0.5) {
+      return burst;
+    }
+    double perSecond = (total - arrivedBefore) / seconds;
+    arrivedBefore = total;
+    arrivedBeforeNanos = now;
+    burst = perSecond >= config.batchSize() && BACKLOG.get() * hitsPerEntry < config.absorbHits();
+    return burst;
   }
 
   /** Entries hold 1 to HITS_PER_ENTRY hits: reading batchSize / (recent hits per entry) of

@@ -58,7 +58,8 @@ public class TrackingVerticle extends VerticleBase {
       settings.appendIntervalMs(), Math.max(1, settings.bufferLimit() / settings.instances()));
     messages = new MessageStore(pool);
     HitStore hitStore = new HitStore(pool);
-    batcher = new HitBatcher(vertx, redis, hitStore, settings, consumerName());
+    batcher = new HitBatcher(vertx, redis, hitStore, settings, consumerName(),
+      appender::accepted);
     providerEvents = new ProviderEventStore(pool, hitStore);
 
     return Future.all(List.of(
