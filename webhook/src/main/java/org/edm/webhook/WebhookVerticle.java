@@ -41,6 +41,8 @@ public class WebhookVerticle extends VerticleBase {
     Metrics.gauge("edm.webhook.outbox.backlog", new AtomicLong());
   /** Callbacks stored this recently mean a burst is under way. */
   private static final long INTAKE_BUSY_NANOS = 1_000_000_000L;
+  /** How much longer than a batch took the drain rests while callbacks keep arriving. */
+  private static final int REST_FACTOR = 2;
 
   private WebhookConfig settings;
   private Pool pool;
@@ -189,8 +191,9 @@ public class WebhookVerticle extends VerticleBase {
   /**
    * Applies due outbox entries in event order; one drain at a time per instance. While
    * callbacks keep arriving, storing them comes first: after each full batch the drain rests
-   * as long as the batch took, so effects get about half the time they would alone and catch
-   * up once the burst is over. Nothing waits forever: the outbox is durable and keeps moving.
+   * twice as long as the batch took, so effects get about a third of the time they would
+   * alone and catch up once the burst is over. Nothing waits forever: the outbox is durable
+   * and keeps moving.
    */
   private void drainOutbox() {
     if (draining || resting) {
@@ -210,7 +213,7 @@ public class WebhookVerticle extends VerticleBase {
           long tookMs = (now - started) / 1_000_000;
           if (intakeBusy && tookMs > 0) {
             resting = true;
-            vertx.setTimer(tookMs, id -> {
+            vertx.setTimer(REST_FACTOR * tookMs, id -> {
               resting = false;
               drainOutbox();
             });
