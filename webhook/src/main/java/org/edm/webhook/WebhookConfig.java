@@ -18,7 +18,8 @@ public record WebhookConfig(
     PgUrl pg,
     int pgPoolSize,
     int outboxBatch,
-    long outboxPollMs) {
+    long outboxPollMs,
+    long absorbEffects) {
 
   public static final List<String> RECIPES = List.of("md5", "hmac", "either");
   public static final List<String> MODES = List.of("enforce", "report", "off");
@@ -49,7 +50,8 @@ public record WebhookConfig(
       PgUrl.parse("pg.url", settings.string("pg.url")),
       settings.integer("pg.poolSize", 1, 1000),
       settings.integer("webhook.outboxBatch", 1, 10_000),
-      settings.number("webhook.outboxPollMs", 10, 600_000));
+      settings.number("webhook.outboxPollMs", 10, 600_000),
+      settings.number("webhook.absorbEffects", 0, 1_000_000_000));
   }
 
   private static String choice(Settings settings, String key, List<String> allowed) {

@@ -192,8 +192,8 @@ public class WebhookVerticle extends VerticleBase {
    * Applies due outbox entries in event order; one drain at a time per instance. While
    * callbacks keep arriving, storing them comes first: after each full batch the drain rests
    * twice as long as the batch took, so effects get about a third of the time they would
-   * alone and catch up once the burst is over. Nothing waits forever: the outbox is durable
-   * and keeps moving.
+   * alone and catch up once the burst is over. Nothing waits forever: the outbox is durable,
+   * keeps moving, and past absorbEffects waiting entries the drain runs flat out again.
    */
   private void drainOutbox() {
     if (draining || resting) {
@@ -209,7 +209,8 @@ public class WebhookVerticle extends VerticleBase {
           LOG.warn("outbox drain failed: {}", done.cause().toString());
         } else if (done.result() == settings.outboxBatch()) {
           long now = System.nanoTime();
-          boolean intakeBusy = now - lastStoredNanos < INTAKE_BUSY_NANOS;
+          boolean intakeBusy = now - lastStoredNanos < INTAKE_BUSY_NANOS
+            && OUTBOX.get() < settings.absorbEffects();
           long tookMs = (now - started) / 1_000_000;
           if (intakeBusy && tookMs > 0) {
             resting = true;
