@@ -1,6 +1,7 @@
 package org.edm.gateway;
 
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -79,9 +80,15 @@ public class GatewayVerticle extends VerticleBase {
       .setIdleTimeout(60);
     return vertx.createHttpServer(options)
       .requestHandler(request -> {
-        if (!servePixel(request)) {
-          router.handle(request);
+        if (servePixel(request)) {
+          return;
         }
+        if (!hasValidEscapes(request.path())) {
+          // The router would fail decoding it with a stack trace and a plain-text 400.
+          refuse(request, 400, "malformed percent-encoding in the path");
+          return;
+        }
+        router.handle(request);
       })
       .invalidRequestHandler(GatewayVerticle::invalidRequest)
       .listen(settings.integer("http.port", 0, 65535));
@@ -111,6 +118,7 @@ public class GatewayVerticle extends VerticleBase {
     router.route("/api/*").handler(GatewayVerticle::jsonBody);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
     router.post("/api/auth/login").handler(this::login);
+    router.route("/api/auth/login").handler(ctx -> ctx.fail(405));
     router.route("/api/*").handler(JWTAuthHandler.create(jwt));
     router.post("/api/messages").handler(forward(TrackingAddresses.REGISTER, this::messages));
     router.get("/api/messages/:id").handler(forward(TrackingAddresses.MESSAGE, this::idOnly));
@@ -159,13 +167,17 @@ public class GatewayVerticle extends VerticleBase {
       : cause instanceof TooLongHttpHeaderException ? 431 : 400;
     String message = status == 414 ? "request line too long"
       : status == 431 ? "request headers too large" : "malformed HTTP request";
-    request.response()
+    request.response().putHeader(HttpHeaders.CONNECTION, "close");
+    refuse(request, status, message).onComplete(done -> request.connection().close());
+  }
+
+  /** A JSON error answered without the router. */
+  private static Future<Void> refuse(HttpServerRequest request, int status, String message) {
+    return request.response()
       .setStatusCode(status)
       .putHeader(HttpHeaders.CONTENT_TYPE, "application/json; charset=utf-8")
-      .putHeader(HttpHeaders.CONNECTION, "close")
       .end(new JsonObject().put("success", false)
-        .put("error", new JsonObject().put("message", message)).encode())
-      .onComplete(done -> request.connection().close());
+        .put("error", new JsonObject().put("message", message)).encode());
   }
 
   private static HitRequest hitRequest(HttpServerRequest request, String token, boolean open) {
@@ -175,8 +187,8 @@ public class GatewayVerticle extends VerticleBase {
   }
 
   /**
-   * The open pixel is most of the traffic and needs nothing the router offers, so a plain
-   * GET or HEAD of it is answered before routing; false leaves the request to the router.
+   * The open pixel is most of the traffic and needs nothing the router offers, so a GET or
+   * HEAD of it is answered before routing; false leaves the request to the router.
    */
   private boolean servePixel(HttpServerRequest request) {
     HttpMethod method = request.method();
@@ -186,11 +198,29 @@ public class GatewayVerticle extends VerticleBase {
       return false;
     }
     String token = path.substring(OPEN_PREFIX.length());
-    if (token.isEmpty() || token.indexOf('/') >= 0 || token.indexOf('%') >= 0) {
+    if (token.isEmpty() || token.indexOf('/') >= 0) {
       return false;
+    }
+    if (token.indexOf('%') >= 0) {
+      // Still the pixel for a malformed escape, which can only be a bad token.
+      token = hasValidEscapes(token) ? QueryStringDecoder.decodeComponent(token) : "";
     }
     request.routed(OPEN_ROUTE);
     open(request, token);
+    return true;
+  }
+
+  /** Whether every % in a path starts a two-digit hex escape. */
+  static boolean hasValidEscapes(String path) {
+    if (path == null) {
+      return true;
+    }
+    for (int i = path.indexOf('%'); i >= 0; i = path.indexOf('%', i + 1)) {
+      if (i + 2 >= path.length() || Character.digit(path.charAt(i + 1), 16) < 0
+          || Character.digit(path.charAt(i + 2), 16) < 0) {
+        return false;
+      }
+    }
     return true;
   }
 

@@ -166,6 +166,13 @@ class ApiTest {
     assertError(send(HttpMethod.POST, "/health", null, "{}"), 405, "method not allowed");
     assertThat(send(HttpMethod.HEAD, "/health", null, null).statusCode()).isEqualTo(200);
     assertError(get("/track/open/" + "x".repeat(20_000), null), 414, "too long");
+    assertError(send(HttpMethod.GET, "/api/auth/login", null, null), 405, "method not allowed");
+    assertError(get("/api/messages/%zz", admin), 400, "percent-encoding");
+    assertError(get("/health%", null), 400, "percent-encoding");
+    // A malformed escape in a pixel path is a bad token: still the pixel.
+    HttpResponse<Buffer> pixel = get("/track/open/%zz%", null);
+    assertThat(pixel.statusCode()).isEqualTo(200);
+    assertThat(pixel.getHeader("Content-Type")).isEqualTo("image/gif");
     assertThat(get("/health", null).statusCode()).isEqualTo(200);
   }
 

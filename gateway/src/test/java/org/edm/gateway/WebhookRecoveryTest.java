@@ -65,8 +65,8 @@ class WebhookRecoveryTest {
     TestSystem.await("the outbox is drained", 20_000, () ->
       system.queryLong("SELECT count(*) FROM webhook.outbox") == 0);
     assertThat(status(id)).isEqualTo("delivered");
-    assertThat(system.queryLong("SELECT count(*) FROM webhook.outcomes WHERE matched_message_id = ?",
-      id)).isEqualTo(1);
+    assertThat(system.queryLong(
+      "SELECT count(*) FROM webhook.outcomes WHERE matched_message_id = ?", id)).isEqualTo(1);
   }
 
   private static String status(UUID id) throws SQLException {

@@ -156,7 +156,8 @@ class WebhookTest {
     assertThat(count("SELECT count(*) FROM webhook.outbox o JOIN webhook.events e "
       + "ON e.id = o.event_id WHERE e.event_type = 'route'")).isEqualTo(1);
     assertThat(count(EVENTS_WITH_PAYLOAD + "WHERE event_type = 'route' "
-      + "AND payload_json->'response'->'response_data'->>'text' LIKE 'Is the offer%'")).isEqualTo(1);
+      + "AND payload_json->'response'->'response_data'->>'text' LIKE 'Is the offer%'"))
+      .isEqualTo(1);
   }
 
   @Test
