@@ -179,6 +179,23 @@ class TrackingEndToEndTest {
   }
 
   @Test
+  void redirectsTheLongestWrappedLinkAndReportsLongerOnesAsUntracked() {
+    UUID messageId = UUID.randomUUID();
+    register(messageId, "long-links", "someone@example.net");
+    String longest = "https://shop.example/?q=" + "a".repeat(7976);
+    String tooLong = longest + "a";
+    JsonObject answer = api("POST", "/api/messages/" + messageId + "/instrument",
+      new JsonObject().put("html", "<a href=\"" + longest + "\">l</a><a href=\"" + tooLong
+        + "\">t</a>")).getJsonObject("data");
+
+    assertThat(answer.getJsonArray("links")).containsExactly(longest);
+    assertThat(answer.getJsonArray("untracked")).containsExactly(tooLong);
+    HttpResponse<Buffer> click = get(urls(answer.getString("html"), "click").get(0), CHROME);
+    assertThat(click.statusCode()).as(click.bodyAsString()).isEqualTo(302);
+    assertThat(click.getHeader("Location")).isEqualTo(longest);
+  }
+
+  @Test
   void storesNothingForADoNotTrackCampaignOrRecipient() {
     UUID quietCampaign = UUID.randomUUID();
     UUID quietRecipient = UUID.randomUUID();
@@ -188,6 +205,7 @@ class TrackingEndToEndTest {
     register(tracked, "open-campaign", "b@example.net");
     api("PUT", "/api/campaigns/private-campaign/do-not-track", null);
     api("PUT", "/api/do-not-track/private@example.net", null);
+    double skippedBefore = metric("edm_tracking_hits_skipped_total");
 
     for (UUID id : List.of(quietCampaign, quietRecipient, tracked)) {
       assertPixel(get(urls(instrument(id, "<p>x</p>"), "open").get(0), CHROME));
@@ -198,6 +216,15 @@ class TrackingEndToEndTest {
     assertThat(system.queryLong("SELECT count(*) FROM tracking.hits WHERE message_id IN (?, ?)",
       quietCampaign, quietRecipient)).isZero();
     assertThat(stats("private-campaign").getJsonObject("opens").getLong("total")).isZero();
+    TestSystem.await("the two quiet hits are counted as skipped", 10_000,
+      () -> metric("edm_tracking_hits_skipped_total") - skippedBefore == 2);
+  }
+
+  private static double metric(String name) {
+    String text = system.http.get("/metrics").send().await().bodyAsString();
+    return text.lines().filter(line -> line.startsWith(name + " "))
+      .mapToDouble(line -> Double.parseDouble(line.substring(name.length() + 1)))
+      .findFirst().orElse(0);
   }
 
   private static void assertPixel(HttpResponse<Buffer> response) {

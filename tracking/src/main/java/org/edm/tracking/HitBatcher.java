@@ -31,6 +31,8 @@ public final class HitBatcher {
   private static final long ERROR_BACKOFF_MS = 1000;
 
   private static final Counter PERSISTED = Metrics.counter("edm.tracking.hits.persisted");
+  // Read but not stored: do-not-track, a message unknown here, or a redelivery already stored.
+  private static final Counter SKIPPED = Metrics.counter("edm.tracking.hits.skipped");
   private static final AtomicLong BACKLOG =
     Metrics.gauge("edm.tracking.stream.backlog", new AtomicLong());
 
@@ -221,6 +223,7 @@ public final class HitBatcher {
     return store.persist(batch.hits())
       .compose(stored -> {
         PERSISTED.increment(stored);
+        SKIPPED.increment(batch.hits().size() - stored);
         return acknowledge(batch.entryIds());
       })
       .map(batch.hits().size());

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Function;
@@ -29,11 +30,15 @@ public final class LinkInstrumenter {
 
   private LinkInstrumenter() {}
 
-  /** The instrumented HTML and the original links that were wrapped, in document order. */
-  public record Result(String html, List<String> links) {
+  /**
+   * The instrumented HTML, the original links that were wrapped and the http(s) links that could
+   * not be (too long, or no valid host) and were left as they were, each in document order.
+   */
+  public record Result(String html, List<String> links, List<String> untracked) {
     public Result {
       Objects.requireNonNull(html, "html");
       links = List.copyOf(links);
+      untracked = List.copyOf(untracked);
     }
   }
 
@@ -76,15 +81,20 @@ public final class LinkInstrumenter {
     }
 
     int pixelAt = lastCloseBody(html, edits);
-    edits.add(new Edit(pixelAt, pixelAt, null));
+    edits.add(new Edit(pixelAt, pixelAt, null, true));
 
     // Conditional comments are found after the main document; restore document order so that
     // wrapLink is called, and links are listed, in the order they appear.
     edits.sort(Comparator.comparingInt(Edit::start));
     StringBuilder out = new StringBuilder(html.length() + 64 * edits.size() + 128);
     List<String> links = new ArrayList<>();
+    List<String> untracked = new ArrayList<>();
     int pos = 0;
     for (Edit edit : edits) {
+      if (!edit.wrap()) {
+        untracked.add(edit.link());
+        continue;
+      }
       if (edit.start() < pos) {
         // Defensive: overlapping ranges would corrupt the output, so skip the later one.
         continue;
@@ -101,7 +111,7 @@ public final class LinkInstrumenter {
       pos = edit.end();
     }
     out.append(html, pos, html.length());
-    return new Result(out.toString(), links);
+    return new Result(out.toString(), links, untracked);
   }
 
   private static Document parse(String html) {
@@ -155,10 +165,14 @@ public final class LinkInstrumenter {
       return;
     }
     String url = el.attr("href").trim();
-    if (!isHttpUrl(url) || isWrapped.test(url)) {
+    if (isWrapped.test(url)) {
       return;
     }
-    edits.add(new Edit(start, end, url));
+    if (TrackedLink.normalize(url) != null) {
+      edits.add(new Edit(start, end, url, true));
+    } else if (hasHttpScheme(url)) {
+      edits.add(new Edit(start, end, url, false));
+    }
   }
 
   /** The replacement for a value starting at {@code start}, in the quote style found there. */
@@ -170,8 +184,9 @@ public final class LinkInstrumenter {
     return '"' + escapeAttr(url, '"') + '"';
   }
 
-  private static boolean isHttpUrl(String url) {
-    return TrackedLink.normalize(url) != null;
+  private static boolean hasHttpScheme(String url) {
+    String lower = url.toLowerCase(Locale.ROOT);
+    return lower.startsWith("http://") || lower.startsWith("https://");
   }
 
   /**
@@ -227,6 +242,9 @@ public final class LinkInstrumenter {
     return sb.toString();
   }
 
-  /** Replace {@code [start, end)} of the original: the wrapped {@code link}, or the pixel. */
-  private record Edit(int start, int end, String link) {}
+  /**
+   * Replace {@code [start, end)} of the original: the wrapped {@code link}, or the pixel; an
+   * edit that does not {@code wrap} only reports a link left alone.
+   */
+  private record Edit(int start, int end, String link, boolean wrap) {}
 }

@@ -19,6 +19,10 @@ public final class TrackingToken {
   private static final byte OPEN = 'o';
   private static final byte CLICK = 'c';
   private static final int MAC_BYTES = 16;
+  private static final int HEADER_BYTES = 1 + 16 + 8;
+  /** The token of the longest link that is wrapped: anything longer was never issued. */
+  static final int MAX_LENGTH = base64Length(HEADER_BYTES + TrackedLink.MAX_LENGTH) + 1
+    + base64Length(MAC_BYTES);
   private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
   private static final Base64.Decoder DECODER = Base64.getUrlDecoder();
 
@@ -50,7 +54,7 @@ public final class TrackingToken {
   }
 
   private static byte[] payload(byte kind, UUID id, long issuedAt, byte[] url) {
-    return ByteBuffer.allocate(1 + 16 + 8 + url.length)
+    return ByteBuffer.allocate(HEADER_BYTES + url.length)
       .put(kind)
       .putLong(id.getMostSignificantBits())
       .putLong(id.getLeastSignificantBits())
@@ -73,7 +77,7 @@ public final class TrackingToken {
 
   /** The claims of a genuine token, or null for anything forged, altered or malformed. */
   public Claims verify(String token) {
-    if (token == null || token.length() > 8192) {
+    if (token == null || token.length() > MAX_LENGTH) {
       return null;
     }
     int dot = token.indexOf('.');
@@ -88,20 +92,26 @@ public final class TrackingToken {
     } catch (IllegalArgumentException e) {
       return null;
     }
-    if (payload.length < 25 || !MessageDigest.isEqual(mac, mac(payload))) {
+    if (payload.length < HEADER_BYTES || !MessageDigest.isEqual(mac, mac(payload))) {
       return null;
     }
     ByteBuffer buffer = ByteBuffer.wrap(payload);
     byte kind = buffer.get();
     UUID id = new UUID(buffer.getLong(), buffer.getLong());
     long issuedAt = buffer.getLong();
-    if (kind == OPEN && payload.length == 25) {
+    if (kind == OPEN && payload.length == HEADER_BYTES) {
       return new Claims(true, id, issuedAt, null);
     }
-    if (kind == CLICK && payload.length > 25) {
-      String url = new String(payload, 25, payload.length - 25, StandardCharsets.UTF_8);
+    if (kind == CLICK && payload.length > HEADER_BYTES) {
+      String url = new String(payload, HEADER_BYTES, payload.length - HEADER_BYTES,
+        StandardCharsets.UTF_8);
       return new Claims(false, id, issuedAt, url);
     }
     return null;
+  }
+
+  /** Characters of unpadded base64 for {@code bytes} bytes. */
+  private static int base64Length(int bytes) {
+    return (bytes * 4 + 2) / 3;
   }
 }

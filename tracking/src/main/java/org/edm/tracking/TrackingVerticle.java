@@ -230,7 +230,8 @@ public class TrackingVerticle extends VerticleBase {
         settings.openUrl(tokens.open(id, issuedAt))))
       .map(result -> new JsonObject()
         .put("html", result.html())
-        .put("links", new JsonArray(result.links())));
+        .put("links", new JsonArray(result.links()))
+        .put("untracked", new JsonArray(result.untracked())));
   }
 
   private Future<JsonObject> stats(Message<JsonObject> message) {

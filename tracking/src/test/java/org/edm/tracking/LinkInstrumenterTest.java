@@ -161,6 +161,21 @@ class LinkInstrumenterTest {
   }
 
   @Test
+  void httpLinksThatCannotBeTrackedAreLeftAloneAndReported() {
+    String tooLong = "https://x.test/?q=" + "a".repeat(8000);
+    String noHost = "https:///path";
+    String html = "<body><a href=\"" + tooLong + "\">l</a><a href=\"https://x.test/ok\">o</a>"
+        + "<a href=\"" + noHost + "\">h</a></body>";
+
+    LinkInstrumenter.Result result = run(html, new Wrapper());
+
+    assertThat(result.links()).containsExactly("https://x.test/ok");
+    assertThat(result.untracked()).containsExactly(tooLong, noHost);
+    assertThat(result.html()).isEqualTo(html.replace("https://x.test/ok", TRACK_PREFIX + "TOKEN1")
+        .replace("</body>", PIXEL + "</body>"));
+  }
+
+  @Test
   void alreadyWrappedLinkIsUntouched() {
     String html = "<a href=\"" + TRACK_PREFIX + "OLD\">x</a><a href=\"https://x.test/a\">y</a>";
 
