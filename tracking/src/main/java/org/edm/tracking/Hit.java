@@ -1,5 +1,8 @@
 package org.edm.tracking;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -58,6 +61,25 @@ public record Hit(String streamId, UUID messageId, boolean open, String url, lon
       return text;
     }
     return text.replace(SEPARATOR, ' ').replace(RECORD_SEPARATOR, ' ');
+  }
+
+  /**
+   * A header as the client meant it: HTTP hands header bytes over one char each (Latin-1), so
+   * an agent sent in UTF-8 arrives as mojibake; it is decoded when its bytes are valid UTF-8.
+   */
+  public static String headerText(String header) {
+    if (header == null || header.chars().allMatch(c -> c < 0x80)) {
+      return header;
+    }
+    if (header.chars().anyMatch(c -> c > 0xff)) {
+      return header;
+    }
+    byte[] bytes = header.getBytes(StandardCharsets.ISO_8859_1);
+    try {
+      return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
+    } catch (CharacterCodingException e) {
+      return header;
+    }
   }
 
   /** The stream entry's one field. */

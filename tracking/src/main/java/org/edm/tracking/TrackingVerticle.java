@@ -128,7 +128,7 @@ public class TrackingVerticle extends VerticleBase {
 
     long at = request.at();
     byte[] ip = clientIp.resolveAddress(request.peer(), request.forwardedFor());
-    String userAgent = Hit.withoutSeparators(truncate(request.userAgent()));
+    String userAgent = Hit.withoutSeparators(truncate(Hit.headerText(request.userAgent())));
     HitClassifier.Kind kind = classifier.classify(open, request.method(), userAgent, ip,
       at - claims.issuedAtMillis());
     Hit hit = new Hit(null, claims.messageId(), open, location, at, clientIp.format(ip),

@@ -3,6 +3,7 @@ package org.edm.tracking;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -47,6 +48,17 @@ class HitTest {
     Hit hit = new Hit(null, UUID.randomUUID(), true, null, 1, null, agent, "person", Hit.PIXEL);
     assertThat(Hit.decodeEntry("9-0", Hit.encodeEntry(List.of(hit), 0, 1)))
       .containsExactly(hit.withStreamId("9-0"));
+  }
+
+  @Test
+  void readsAUserAgentSentInUtf8AsTheClientWroteIt() {
+    String sent = "Mözillä/5.0 (Ünïcode) 😀";
+    String received = new String(sent.getBytes(StandardCharsets.UTF_8),
+      StandardCharsets.ISO_8859_1);
+
+    assertThat(Hit.headerText(received)).isEqualTo(sent);
+    assertThat(Hit.headerText("Mozilla/5.0")).isEqualTo("Mozilla/5.0");
+    assertThat(Hit.headerText("caf\u00e9 latin-1")).isEqualTo("caf\u00e9 latin-1");
   }
 
   @Test
