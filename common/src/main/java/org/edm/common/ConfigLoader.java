@@ -52,6 +52,7 @@ public final class ConfigLoader {
     keys.put("EDM_TRACKING_INSTANCES", "tracking.instances");
     keys.put("EDM_TRACKING_BATCH_SIZE", "tracking.batchSize");
     keys.put("EDM_TRACKING_ABSORB_HITS", "tracking.absorbHits");
+    keys.put("EDM_TRACKING_BURST_SHARE", "tracking.burstSharePercent");
     keys.put("EDM_TRACKING_FLUSH_MS", "tracking.flushIntervalMs");
     keys.put("EDM_TRACKING_STREAM", "tracking.stream");
     keys.put("EDM_IP_TRUNCATE", "tracking.truncateIp");

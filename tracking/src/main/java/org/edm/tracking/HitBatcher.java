@@ -107,7 +107,7 @@ public final class HitBatcher {
         // hundreds of rows. A full batch means a backlog, so the next read starts at once.
         long elapsedMs = (System.nanoTime() - started) / 1_000_000;
         long pauseMs = entries >= entriesPerRead()
-          ? (absorbingBurst() ? elapsedMs : 0)
+          ? (absorbingBurst() ? burstRestMs(elapsedMs) : 0)
           : config.flushIntervalMs() - elapsedMs;
         if (pauseMs <= 0) {
           vertx.runOnContext(v -> readLoop());
@@ -153,8 +153,8 @@ public final class HitBatcher {
 
   /**
    * True while hits arrive faster than a batch a second and the stream holds fewer than
-   * absorbHits: answering them comes first then, so after a full batch the batcher rests as
-   * long as the batch took, and Redis (the shock absorber) holds the rest until the burst is
+   * absorbHits: answering them comes first then, so after a full batch the batcher rests
+   * (burstSharePercent), and Redis (the shock absorber) holds the rest until the burst is
    * over. Past absorbHits, or once arrivals slow down, it reads flat out again.
    */
   private boolean absorbingBurst() {
@@ -169,6 +169,12 @@ public final class HitBatcher {
     arrivedBeforeNanos = now;
     burst = perSecond >= config.batchSize() && BACKLOG.get() * hitsPerEntry < config.absorbHits();
     return burst;
+  }
+
+  /** The rest after a batch that took {@code elapsedMs}, so that work is burstSharePercent. */
+  private long burstRestMs(long elapsedMs) {
+    int share = config.burstSharePercent();
+    return elapsedMs * (100 - share) / share;
   }
 
   /** Entries hold 1 to HITS_PER_ENTRY hits: reading batchSize / (recent hits per entry) of
