@@ -1,6 +1,7 @@
 package org.edm.gateway;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -29,17 +30,12 @@ final class AdminBootstrap {
         return;
       }
       String name = username.isBlank() ? "admin" : username;
-      String secret = password;
-      Path passwordFile = null;
-      if (secret.isBlank()) {
-        secret = Secrets.random(18);
-        passwordFile = stateDir.resolve("admin-password");
-        Secrets.writePrivate(passwordFile, secret + "\n");
-      }
+      Path passwordFile = stateDir.resolve("admin-password");
+      String secret = password.isBlank() ? generatedPassword(passwordFile) : password;
       insertAdmin(conn, name, email.isBlank() ? null : email,
         new BCryptPasswordEncoder().encode(secret));
-      if (passwordFile != null) {
-        LOG.info("created admin '{}'; its generated password is in {} (owner-only)", name,
+      if (password.isBlank()) {
+        LOG.info("created admin '{}'; its password is in {} (owner-only)", name,
           passwordFile.toAbsolutePath());
       } else {
         LOG.info("created admin '{}' with the password from EDM_ADMIN_PASSWORD", name);
@@ -47,6 +43,24 @@ final class AdminBootstrap {
     } catch (SQLException | IOException e) {
       throw new StartupException("creating the first admin failed: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * A password file already there (another database started with the same state directory)
+   * keeps its password, which the new admin then shares, so the file stays true for both.
+   */
+  private static String generatedPassword(Path passwordFile) throws IOException {
+    if (Files.exists(passwordFile)) {
+      String kept = Files.readString(passwordFile).trim();
+      if (!kept.isEmpty()) {
+        LOG.info("{} already exists: the new admin gets the password it holds",
+          passwordFile.toAbsolutePath());
+        return kept;
+      }
+    }
+    String secret = Secrets.random(18);
+    Secrets.writePrivate(passwordFile, secret + "\n");
+    return secret;
   }
 
   private static boolean hasAdmin(Connection conn) throws SQLException {

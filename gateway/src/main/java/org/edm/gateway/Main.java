@@ -16,9 +16,12 @@ public final class Main {
 
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
+  /** The one option that may stand alone; every other needs =value. */
+  private static final String FLAG = "--cluster";
+
   private static final Map<String, String> OPTIONS = Map.of(
     "--roles", "EDM_ROLES",
-    "--cluster", "EDM_CLUSTER",
+    FLAG, "EDM_CLUSTER",
     "--cluster-members", "EDM_CLUSTER_MEMBERS",
     "--cluster-host", "EDM_CLUSTER_HOST",
     "--cluster-port", "EDM_CLUSTER_PORT",
@@ -53,7 +56,11 @@ public final class Main {
         throw new ConfigException("unknown option " + name + ", expected one of "
           + String.join(" ", OPTIONS.keySet()));
       }
-      env.put(variable, eq < 0 ? "true" : arg.substring(eq + 1));
+      String value = eq < 0 ? "" : arg.substring(eq + 1).trim();
+      if (value.isEmpty() && !name.equals(FLAG)) {
+        throw new ConfigException("option " + name + " needs a value, as in " + name + "=...");
+      }
+      env.put(variable, value.isEmpty() ? "true" : value);
     }
     return env;
   }

@@ -3,6 +3,9 @@ package org.edm.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.edm.common.ConfigException;
 import org.edm.common.StartupException;
@@ -28,6 +31,40 @@ class StartupTest {
         "EDM_TRACKING_SECRET", "0123456789abcdef0")))
       .isInstanceOf(ConfigException.class)
       .hasMessageContaining("TRACKING_BASE_URL");
+  }
+
+  @Test
+  void refusesAnOptionThatNeedsAValueWithoutOne() {
+    for (String[] args : List.of(new String[] {"--cluster-members"},
+        new String[] {"--roles=gateway", "--cluster-members="}, new String[] {"--conf"})) {
+      String option = args[args.length - 1].replace("=", "");
+      assertThatThrownBy(() -> Main.environment(args))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(option)
+        .hasMessageContaining("needs a value");
+    }
+    assertThat(Main.environment(new String[] {"--cluster", "--cluster-members=h:5701"}))
+      .containsEntry("EDM_CLUSTER", "true")
+      .containsEntry("EDM_CLUSTER_MEMBERS", "h:5701");
+  }
+
+  @Test
+  void keepsTheAdminPasswordFileWhenAnotherDatabaseSharesTheStateDirectory() throws Exception {
+    Path state = Files.createTempDirectory("edm-shared-state");
+    Path file = state.resolve("admin-password");
+    Map<String, String> generated = Map.of("EDM_STATE_DIR", state.toString(),
+      "EDM_ADMIN_PASSWORD", "");
+    try (TestSystem first = TestSystem.start("adminfirst", generated)) {
+      String password = Files.readString(file).trim();
+      assertThat(password).isNotEmpty().isNotEqualTo(TestSystem.ADMIN_PASSWORD);
+      first.login("admin", password);
+
+      try (TestSystem second = TestSystem.start("adminsecond", generated)) {
+        assertThat(Files.readString(file).trim()).isEqualTo(password);
+        first.login("admin", password);
+        second.login("admin", password);
+      }
+    }
   }
 
   @Test
