@@ -363,7 +363,9 @@ public class GatewayVerticle extends VerticleBase {
     Throwable err = ctx.failure();
     int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
     String message = switch (status) {
-      case 400 -> "malformed request";
+      // Query parameters are decoded on first use, which fails with a bare 400.
+      case 400 -> hasValidEscapes(ctx.request().query()) ? "malformed request"
+        : "malformed percent-encoding in the query string";
       case 401 -> "authentication required: send a valid token as Authorization: Bearer";
       case 415 -> "expected a JSON body";
       case 404 -> "no such resource: " + ctx.request().path();

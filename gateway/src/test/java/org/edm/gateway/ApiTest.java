@@ -176,6 +176,15 @@ class ApiTest {
     assertThat(get("/health", null).statusCode()).isEqualTo(200);
   }
 
+  @Test
+  void namesTheBadPercentEncodingOfAQueryString() {
+    assertError(get("/api/webhook/events?recipient=%zz", admin), 400,
+      "malformed percent-encoding in the query string");
+    assertError(get("/api/suppressions/check?email=%zz", admin), 400,
+      "malformed percent-encoding in the query string");
+    assertError(get("/api/suppressions/check?email=a%2", admin), 400, "percent-encoding");
+  }
+
   /** A second operator, so that olivia's campaign is someone else's. */
   private static String otherOperator() {
     system.createUser("oscar", "oscar-password", "operator", true);
