@@ -13,6 +13,9 @@ import org.edm.common.Caller;
 /** Turns an authenticated request into an event-bus request and the reply into JSON. */
 final class Forwarding {
 
+  /** The routing-context key of a route's own message for a body over its limit. */
+  static final String TOO_LARGE = "edm.tooLarge";
+
   private static final long API_TIMEOUT_MS = 30_000;
 
   private Forwarding() {
@@ -48,10 +51,9 @@ final class Forwarding {
     }
   }
 
-  /** The caller as the verified login token names it. */
+  /** The caller with the role the users table gives it now. */
   static Caller caller(RoutingContext ctx) {
-    JsonObject principal = ctx.user().principal();
-    return new Caller(Long.parseLong(principal.getString("sub")), principal.getString("role"));
+    return ApiAccess.caller(ctx);
   }
 
   static void json(RoutingContext ctx, int status, JsonObject body) {

@@ -21,8 +21,7 @@ import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.handler.JWTAuthHandler;
+import io.vertx.ext.web.handler.PlatformHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.sqlclient.Pool;
 import java.util.Base64;
@@ -51,6 +50,8 @@ public class GatewayVerticle extends VerticleBase {
 
   private static final String OPEN_PREFIX = "/track/open/";
   private static final String OPEN_ROUTE = OPEN_PREFIX + ":token";
+  /** The metrics route label of requests no route took. */
+  private static final String UNMATCHED = "unmatched";
 
   private static final List<String> CONCERNS =
     List.of("tracking", "webhook", "sessions", "imaging");
@@ -85,6 +86,7 @@ public class GatewayVerticle extends VerticleBase {
         }
         if (!hasValidEscapes(request.path())) {
           // The router would fail decoding it with a stack trace and a plain-text 400.
+          request.routed(UNMATCHED);
           refuse(request, 400, "malformed percent-encoding in the path");
           return;
         }
@@ -100,12 +102,19 @@ public class GatewayVerticle extends VerticleBase {
     return pool.close();
   }
 
+  /**
+   * Each endpoint is one route that runs its own checks (token, user, body) before its
+   * handler: a request then matches one route, whose path is its metrics label, and a method
+   * the path does not take is a 405 before anything is read.
+   */
   private Router router(JWTAuth jwt, Settings settings) {
-    int bodyLimit = settings.integer("http.bodyLimit", 1024, Integer.MAX_VALUE);
     Router router = Router.router(vertx);
+    ApiAccess api = new ApiAccess(pool, jwt,
+      settings.integer("http.bodyLimit", 1024, Integer.MAX_VALUE));
     router.get("/health").handler(this::health);
     router.head("/health").handler(this::health);
     router.get("/metrics").handler(PrometheusScrapingHandler.create());
+    router.head("/metrics").handler(PrometheusScrapingHandler.create());
     // Pixel paths servePixel leaves alone (encoded or unusual ones) still get here.
     router.route(HttpMethod.GET, OPEN_ROUTE).handler(this::open);
     router.route(HttpMethod.HEAD, OPEN_ROUTE).handler(this::open);
@@ -114,43 +123,48 @@ public class GatewayVerticle extends VerticleBase {
     WebhookRoutes webhook = new WebhookRoutes(vertx, settings);
     webhook.mountCallbacks(router);
 
-    new ImageRoutes(vertx, settings, JWTAuthHandler.create(jwt)).mount(router);
-    router.route("/api/*").handler(GatewayVerticle::jsonBody);
-    router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
-    router.post("/api/auth/login").handler(this::login);
-    router.route("/api/auth/login").handler(ctx -> ctx.fail(405));
-    router.route("/api/*").handler(JWTAuthHandler.create(jwt));
-    router.post("/api/messages").handler(forward(TrackingAddresses.REGISTER, this::messages));
-    router.get("/api/messages/:id").handler(forward(TrackingAddresses.MESSAGE, this::idOnly));
-    router.post("/api/messages/:id/instrument")
+    new ImageRoutes(vertx, settings, api).mount(router);
+    api.open(router, HttpMethod.POST, "/api/auth/login").handler(this::login);
+    api.json(router, HttpMethod.POST, "/api/messages")
+      .handler(forward(TrackingAddresses.REGISTER, this::messages));
+    api.json(router, HttpMethod.GET, "/api/messages/:id")
+      .handler(forward(TrackingAddresses.MESSAGE, this::idOnly));
+    api.json(router, HttpMethod.POST, "/api/messages/:id/instrument")
       .handler(forward(TrackingAddresses.INSTRUMENT, ctx -> body(ctx).put("id", id(ctx))));
-    router.get("/api/campaigns/:id/stats").handler(forward(TrackingAddresses.STATS, this::idOnly));
-    router.put("/api/campaigns/:id/do-not-track")
+    api.json(router, HttpMethod.GET, "/api/campaigns/:id/stats")
+      .handler(forward(TrackingAddresses.STATS, this::idOnly));
+    api.json(router, HttpMethod.PUT, "/api/campaigns/:id/do-not-track")
       .handler(forward(TrackingAddresses.CAMPAIGN_DNT, ctx -> campaignDnt(ctx, true)));
-    router.delete("/api/campaigns/:id/do-not-track")
+    api.json(router, HttpMethod.DELETE, "/api/campaigns/:id/do-not-track")
       .handler(forward(TrackingAddresses.CAMPAIGN_DNT, ctx -> campaignDnt(ctx, false)));
-    router.put("/api/do-not-track/:email")
+    api.json(router, HttpMethod.PUT, "/api/do-not-track/:email")
       .handler(forward(TrackingAddresses.RECIPIENT_DNT, ctx -> recipientDnt(ctx, true)));
-    router.delete("/api/do-not-track/:email")
+    api.json(router, HttpMethod.DELETE, "/api/do-not-track/:email")
       .handler(forward(TrackingAddresses.RECIPIENT_DNT, ctx -> recipientDnt(ctx, false)));
 
-    router.get("/api/suppressions")
+    api.json(router, HttpMethod.GET, "/api/suppressions")
       .handler(forward(TrackingAddresses.SUPPRESSIONS, ctx -> new JsonObject()));
-    router.get("/api/suppressions/check").handler(forward(TrackingAddresses.SUPPRESSION_CHECK,
-      ctx -> new JsonObject().put("email", ctx.request().getParam("email"))));
-    webhook.mountAdmin(router);
+    api.json(router, HttpMethod.GET, "/api/suppressions/check")
+      .handler(forward(TrackingAddresses.SUPPRESSION_CHECK,
+        ctx -> new JsonObject().put("email", ctx.request().getParam("email"))));
+    webhook.mountAdmin(router, api);
 
+    // A route without a path adds nothing to the metrics label.
     router.route().failureHandler(this::failure);
-    router.errorHandler(404, this::failure);
-    router.errorHandler(405, this::failure);
+    router.errorHandler(404, this::unmatched);
+    router.errorHandler(405, this::unmatched);
     return router;
   }
 
   /**
    * The API speaks JSON whatever the Content-Type says, so a body sent as a form (curl -d)
-   * is read whole as JSON instead of being cut at the form parser's limit.
+   * is read whole as JSON instead of being cut at the form parser's limit. Multipart is
+   * refused: only the upload routes, which do not come here, take it. A platform handler, as
+   * vertx-web orders handlers on a route, since it must run before the body handler.
    */
-  static void jsonBody(RoutingContext ctx) {
+  static final PlatformHandler JSON_BODY = GatewayVerticle::jsonBody;
+
+  private static void jsonBody(RoutingContext ctx) {
     String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
     if (type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith("multipart/")) {
       ctx.fail(415);
@@ -168,6 +182,7 @@ public class GatewayVerticle extends VerticleBase {
     String message = status == 414 ? "request line too long"
       : status == 431 ? "request headers too large" : "malformed HTTP request";
     request.response().putHeader(HttpHeaders.CONNECTION, "close");
+    request.routed(UNMATCHED);
     refuse(request, status, message).onComplete(done -> request.connection().close());
   }
 
@@ -359,6 +374,12 @@ public class GatewayVerticle extends VerticleBase {
     });
   }
 
+  /** No route took the path (404) or its method (405): one label for all such requests. */
+  private void unmatched(RoutingContext ctx) {
+    ctx.request().routed(UNMATCHED);
+    failure(ctx);
+  }
+
   private void failure(RoutingContext ctx) {
     Throwable err = ctx.failure();
     int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
@@ -370,7 +391,7 @@ public class GatewayVerticle extends VerticleBase {
       case 415 -> "expected a JSON body";
       case 404 -> "no such resource: " + ctx.request().path();
       case 405 -> "method not allowed";
-      case 413 -> "request body too large";
+      case 413 -> ctx.get(Forwarding.TOO_LARGE, "request body too large");
       default -> "internal error";
     };
     if (err instanceof ReplyException reply) {

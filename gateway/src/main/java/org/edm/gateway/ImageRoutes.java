@@ -14,7 +14,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.FileUpload;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.AuthenticationHandler;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -50,40 +49,47 @@ final class ImageRoutes {
   private static final Logger LOG = LoggerFactory.getLogger(ImageRoutes.class);
 
   private final Vertx vertx;
-  private final AuthenticationHandler auth;
+  private final ApiAccess api;
   private final long maxSize;
   private final int maxFiles;
   private final Path store;
   private final Path incoming;
   private final long inFlightBudget;
+  private final String tooLarge;
 
-  ImageRoutes(Vertx vertx, Settings settings, AuthenticationHandler auth) {
+  ImageRoutes(Vertx vertx, Settings settings, ApiAccess api) {
     this.vertx = vertx;
-    this.auth = auth;
+    this.api = api;
     this.maxSize = settings.number("imaging.maxSize", 1, Integer.MAX_VALUE - 65_536);
     this.maxFiles = settings.integer("imaging.maxFiles", 1, 100);
     this.store = Path.of(settings.string("imaging.uploadPath")).toAbsolutePath().normalize();
     this.incoming = incomingDirectory(settings);
     this.inFlightBudget = settings.number("imaging.inFlightBytes", 1, Long.MAX_VALUE);
+    this.tooLarge = "the upload is too large: at most " + maxSize + " bytes an image and "
+      + maxFiles + " images a request";
   }
 
-  /** Mount before the general /api/ body handler, which must not read uploads. */
+  /** The routes of this class take no JSON body handler, which must not read uploads. */
   void mount(Router router) {
     BodyHandler multipart = BodyHandler.create(incoming.toString())
       .setBodyLimit(bodyLimit())
       .setDeleteUploadedFilesOnEnd(true)
       .setMergeFormAttributes(false);
     for (String path : List.of("/api/images", "/image-api/upload")) {
-      // a route of its own: the token is checked before a byte of the upload is read
-      router.post(path).handler(auth);
-      router.post(path).handler(multipart).handler(this::upload).failureHandler(this::tooLarge);
+      // The token and the user are checked before a byte of the upload is read; both pause
+      // the request meanwhile. vertx-web refuses a body handler after an authentication
+      // handler on one route, so it is called from a handler of our own.
+      api.guard(router.post(path))
+        .handler(this::describeLimit)
+        .handler(multipart::handle)
+        .handler(this::upload);
     }
-    router.get("/api/images").handler(auth).handler(forward(ImagingAddresses.LIST,
+    api.guard(router.get("/api/images")).handler(forward(ImagingAddresses.LIST,
       ctx -> new JsonObject().put("page", ctx.queryParams().get("page"))
         .put("size", ctx.queryParams().get("size"))));
-    router.get("/api/images/:id").handler(auth)
+    api.guard(router.get("/api/images/:id"))
       .handler(forward(ImagingAddresses.GET, ImageRoutes::idOnly));
-    router.delete("/api/images/:id").handler(auth)
+    api.guard(router.delete("/api/images/:id"))
       .handler(forward(ImagingAddresses.DELETE, ImageRoutes::idOnly));
     router.route(HttpMethod.GET, "/uploads/*").handler(this::serve);
     router.route(HttpMethod.HEAD, "/uploads/*").handler(this::serve);
@@ -200,15 +206,14 @@ final class ImageRoutes {
     return answers;
   }
 
-  /** The body handler refuses a body over its limit with a bare 413; say what the limit is. */
-  private void tooLarge(RoutingContext ctx) {
-    if (ctx.statusCode() != 413 || ctx.response().headWritten()) {
-      ctx.next();
-      return;
-    }
-    json(ctx, 413, new JsonObject().put("success", false).put("error", new JsonObject()
-      .put("message", "the upload is too large: at most " + maxSize + " bytes an image and "
-        + maxFiles + " images a request")));
+  /**
+   * The body handler refuses a body over its limit with a bare 413; the failure handler says
+   * what the limit is. (A failure handler on this route would match again on failure and add
+   * the path to the metrics label twice.)
+   */
+  private void describeLimit(RoutingContext ctx) {
+    ctx.put(Forwarding.TOO_LARGE, tooLarge);
+    ctx.next();
   }
 
   private Handler<RoutingContext> forward(String address,

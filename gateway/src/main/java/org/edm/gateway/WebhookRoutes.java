@@ -3,6 +3,7 @@ package org.edm.gateway;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -35,8 +36,7 @@ final class WebhookRoutes {
     for (String path : paths) {
       router.get(path).handler(ctx -> Forwarding.json(ctx, 200,
         new JsonObject().put("success", true)));
-      router.post(path).handler(GatewayVerticle::jsonBody);
-      router.post(path).handler(body).handler(this::callback);
+      router.post(path).handler(GatewayVerticle.JSON_BODY).handler(body).handler(this::callback);
     }
   }
 
@@ -96,13 +96,13 @@ final class WebhookRoutes {
   }
 
   /** Behind the API's auth; the webhook concern lets admins only. */
-  void mountAdmin(Router router) {
-    router.get("/api/webhook/events")
+  void mountAdmin(Router router, ApiAccess api) {
+    api.json(router, HttpMethod.GET, "/api/webhook/events")
       .handler(Forwarding.forward(vertx, WebhookAddresses.EVENTS, this::eventQuery));
-    router.post("/api/webhook/events/:id/replay")
+    api.json(router, HttpMethod.POST, "/api/webhook/events/:id/replay")
       .handler(Forwarding.forward(vertx, WebhookAddresses.REPLAY,
         ctx -> new JsonObject().put("fromId", number(ctx.pathParam("id"), "id"))));
-    router.post("/api/webhook/events/replay")
+    api.json(router, HttpMethod.POST, "/api/webhook/events/replay")
       .handler(Forwarding.forward(vertx, WebhookAddresses.REPLAY, GatewayVerticle::body));
   }
 }

@@ -7,7 +7,12 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.multipart.MultipartForm;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -68,6 +73,30 @@ class ApiTest {
     String forged = admin.substring(0, admin.lastIndexOf('.') + 1) + "AAAA";
     assertError(get("/api/campaigns/x/stats", forged), 401, "authentication required");
     assertError(get("/api/nothing-here", admin), 404, "no such resource");
+  }
+
+  @Test
+  void appliesADemotionOrDeactivationToTokensIssuedBefore() {
+    system.createUser("dora", "dora-password", "operator", true);
+    String token = system.login("dora", "dora-password");
+    String id = UUID.randomUUID().toString();
+    JsonArray first = new JsonArray().add(message(id, "doras", "d@x.io"));
+    assertThat(post("/api/messages", token, first.encode()).statusCode()).isEqualTo(200);
+
+    system.execute("UPDATE gateway.users SET role = 'read_only' WHERE username = 'dora'");
+    JsonArray second = new JsonArray()
+      .add(message(UUID.randomUUID().toString(), "doras", "e@x.io"));
+    assertError(post("/api/messages", token, second.encode()), 403, "read-only");
+    assertThat(get("/api/messages/" + id, token).statusCode()).isEqualTo(200);
+
+    system.execute("UPDATE gateway.users SET active = false WHERE username = 'dora'");
+    assertError(get("/api/messages/" + id, token), 403, "inactive");
+    assertError(post("/api/messages", token, second.encode()), 403, "inactive");
+    assertError(get("/api/images", token), 403, "inactive");
+    assertError(send(HttpMethod.POST, "/api/images", token, "x"), 403, "inactive");
+    assertError(get("/api/webhook/events", token), 403, "inactive");
+    assertThat(system.queryLong("SELECT count(*) FROM tracking.messages WHERE campaign_id = ?",
+      "doras")).isEqualTo(1);
   }
 
   @Test
@@ -177,12 +206,52 @@ class ApiTest {
   }
 
   @Test
+  void answersAWrongMethod405BeforeReadingTheBody() {
+    assertError(send(HttpMethod.PUT, "/api/images", admin, null), 405, "method not allowed");
+    assertError(post("/api/images/1", admin, null), 405, "method not allowed");
+    assertError(multipart(HttpMethod.PUT, "/api/messages", admin), 405, "method not allowed");
+    assertError(multipart(HttpMethod.PUT, "/api/auth/login", null), 405, "method not allowed");
+    assertError(multipart(HttpMethod.POST, "/api/messages", admin), 415, "JSON body");
+    HttpResponse<Buffer> head = send(HttpMethod.HEAD, "/metrics", null, null);
+    assertThat(head.statusCode()).isEqualTo(200);
+    assertThat(head.getHeader("Content-Type")).startsWith("text/plain");
+  }
+
+  @Test
   void namesTheBadPercentEncodingOfAQueryString() {
     assertError(get("/api/webhook/events?recipient=%zz", admin), 400,
       "malformed percent-encoding in the query string");
     assertError(get("/api/suppressions/check?email=%zz", admin), 400,
       "malformed percent-encoding in the query string");
     assertError(get("/api/suppressions/check?email=a%2", admin), 400, "percent-encoding");
+  }
+
+  @Test
+  void labelsEachEndpointOnceInTheMetrics() {
+    String id = UUID.randomUUID().toString();
+    post("/api/messages", operator, new JsonArray().add(message(id, "labels", "l@x.io"))
+      .encode());
+    get("/api/messages/" + id, operator);
+    post("/webhook/engagelab", null, "{}");
+    get("/api/images", operator);
+    HttpResponse<Buffer> upload = system.http.post("/api/images")
+      .bearerTokenAuthentication(operator)
+      .sendMultipartForm(MultipartForm.create()
+        .binaryFileUpload("image", "note.png", Buffer.buffer("not an image"), "image/png"))
+      .await();
+    assertThat(upload.statusCode()).isEqualTo(415);
+    get("/api/nothing-here", admin);
+    send(HttpMethod.PUT, "/api/images", admin, null);
+
+    Set<String> routes = new TreeSet<>();
+    Matcher label = Pattern.compile("vertx_http_server_requests_total\\{[^}]*route=\"([^\"]*)\"")
+      .matcher(get("/metrics", null).bodyAsString());
+    while (label.find()) {
+      routes.add(label.group(1));
+    }
+    assertThat(routes).contains("/api/messages", "/api/messages/:id", "/webhook/engagelab",
+      "/api/images", "unmatched");
+    assertThat(routes).allSatisfy(route -> assertThat(route).isNotEmpty().doesNotContain(">"));
   }
 
   /** A second operator, so that olivia's campaign is someone else's. */
@@ -205,6 +274,15 @@ class ApiTest {
     JsonObject body = response.bodyAsJsonObject();
     assertThat(body.getBoolean("success")).isFalse();
     assertThat(body.getJsonObject("error").getString("message")).contains(text);
+  }
+
+  /** A multipart form body, as curl -F a=b sends it. */
+  private static HttpResponse<Buffer> multipart(HttpMethod method, String path, String token) {
+    var request = system.http.request(method, path);
+    if (token != null) {
+      request.bearerTokenAuthentication(token);
+    }
+    return request.sendMultipartForm(MultipartForm.create().attribute("a", "b")).await();
   }
 
   private static HttpResponse<Buffer> get(String path, String token) {

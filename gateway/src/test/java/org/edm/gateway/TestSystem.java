@@ -165,6 +165,18 @@ public final class TestSystem implements AutoCloseable {
     return DriverManager.getConnection(pg.jdbcUrl(pg.database()), pg.user(), pg.password());
   }
 
+  /** Runs one SQL statement, as an operator in psql would; returns the rows it changed. */
+  public int execute(String sql, Object... args) {
+    try (Connection conn = jdbc(); PreparedStatement statement = conn.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        statement.setObject(i + 1, args[i]);
+      }
+      return statement.executeUpdate();
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** A single number from SQL, such as a count. */
   public long queryLong(String sql, Object... args) {
     return queryLong(pg, sql, args);
