@@ -48,6 +48,14 @@ public class GatewayVerticle extends VerticleBase {
   static final Buffer PIXEL = Buffer.buffer(Base64.getDecoder().decode(
     "R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"));
 
+  // Header values made once as ASCII, as Netty writes them without encoding them again.
+  private static final CharSequence NO_STORE =
+    HttpHeaders.createOptimized("no-store, no-cache, must-revalidate, max-age=0");
+  private static final CharSequence PRAGMA = HttpHeaders.createOptimized("Pragma");
+  private static final CharSequence NO_CACHE = HttpHeaders.createOptimized("no-cache");
+  private static final CharSequence ZERO = HttpHeaders.createOptimized("0");
+  private static final CharSequence IMAGE_GIF = HttpHeaders.createOptimized("image/gif");
+
   private static final String OPEN_PREFIX = "/track/open/";
   private static final String OPEN_ROUTE = OPEN_PREFIX + ":token";
   /** The metrics route label of requests no route took. */
@@ -77,8 +85,12 @@ public class GatewayVerticle extends VerticleBase {
     Router router = router(jwt, settings);
     // Tracking URLs carry their target, so request lines may be longer than usual.
     // An idle timeout ends requests whose body never completes, such as a cut multipart upload.
+    // No WebSocket is served: without the compression extensions, no handler for them sits in
+    // every connection's pipeline, looking at every pixel response.
     HttpServerOptions options = new HttpServerOptions().setMaxInitialLineLength(16_384)
-      .setIdleTimeout(60);
+      .setIdleTimeout(60)
+      .setPerMessageWebSocketCompressionSupported(false)
+      .setPerFrameWebSocketCompressionSupported(false);
     return vertx.createHttpServer(options)
       .requestHandler(request -> {
         if (servePixel(request)) {
@@ -248,7 +260,7 @@ public class GatewayVerticle extends VerticleBase {
   private void open(HttpServerRequest request, String token) {
     relay.add(hitRequest(request, token, true).toOpenArray());
     noStore(request.response())
-      .putHeader(HttpHeaders.CONTENT_TYPE, "image/gif")
+      .putHeader(HttpHeaders.CONTENT_TYPE, IMAGE_GIF)
       .end(PIXEL);
   }
 
@@ -269,9 +281,9 @@ public class GatewayVerticle extends VerticleBase {
 
   private static HttpServerResponse noStore(HttpServerResponse response) {
     return response
-      .putHeader(HttpHeaders.CACHE_CONTROL, "no-store, no-cache, must-revalidate, max-age=0")
-      .putHeader("Pragma", "no-cache")
-      .putHeader(HttpHeaders.EXPIRES, "0");
+      .putHeader(HttpHeaders.CACHE_CONTROL, NO_STORE)
+      .putHeader(PRAGMA, NO_CACHE)
+      .putHeader(HttpHeaders.EXPIRES, ZERO);
   }
 
   private void login(RoutingContext ctx) {
