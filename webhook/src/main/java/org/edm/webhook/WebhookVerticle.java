@@ -85,8 +85,9 @@ public class WebhookVerticle extends VerticleBase {
 
   private Future<JsonObject> receive(Message<JsonObject> message) {
     JsonObject request = message.body();
-    JsonObject headers = request.getJsonObject("headers", new JsonObject());
-    String body = withoutNul(request.getString("body", ""));
+    JsonObject headers = PgText.plainStrings(request.getJsonObject("headers", new JsonObject()));
+    // Before parsing, so that the stored body and every value read from it agree.
+    String body = PgText.json(request.getString("body", ""));
     checkPathToken(request.getString("pathToken"));
 
     // An empty POST, {} or []: EngageLab checking that the URL answers, unsigned.
@@ -114,17 +115,6 @@ public class WebhookVerticle extends VerticleBase {
         }
       })
       .map(result -> result.copy().put("verified", verified));
-  }
-
-  /**
-   * PostgreSQL text and jsonb cannot hold NUL; a callback carrying one is stored with U+FFFD
-   * in its place rather than refused with an error the provider would retry forever.
-   */
-  private static String withoutNul(String body) {
-    if (body.indexOf('\u0000') < 0 && !body.contains("\\u0000")) {
-      return body;
-    }
-    return body.replace("\u0000", "\uFFFD").replace("\\u0000", "\\ufffd");
   }
 
   /** The path token, when configured, must be in the URL; compared in constant time. */
