@@ -9,6 +9,8 @@ import java.util.UUID;
  * @param type target, sent, delivered, invalid_email, soft_bounce, open, click, unsubscribe,
  *     report_spam, route, or unknown
  * @param timeSource where eventTime came from: itime, timestamp, or received (a guess)
+ * @param ignoredTime the provider's time when it was unreadable or not plausible and the
+ *     receive time was used instead, as {@code itime=<value>}; null otherwise
  */
 public record Callback(
     String type,
@@ -18,6 +20,7 @@ public record Callback(
     String recipient,
     long eventTime,
     String timeSource,
+    String ignoredTime,
     String url,
     String ip,
     String userAgent,

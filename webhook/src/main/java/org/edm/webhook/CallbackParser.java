@@ -26,6 +26,12 @@ public final class CallbackParser {
   /** RFC 5321's limit; anything longer is not an address. */
   private static final int MAX_ADDRESS = 254;
   private static final int MAX_TYPE = 64;
+  private static final int MAX_IGNORED = 64;
+  /** No provider event is older than this: 2000-01-01T00:00:00Z. */
+  static final long EARLIEST_EVENT = 946_684_800_000L;
+  /** How far past the receive time a provider time may be: one day. */
+  static final long MAX_AHEAD_MILLIS = 86_400_000L;
+  private static final double MAX_ABS_RAW = 9e15;
   private static final Pattern ANGLE_ADDRESS = Pattern.compile("<([^<>\\s]+@[^<>\\s]+)>");
   private static final Map<String, String> FLAT_EVENT_TYPES = Map.of(
     "opened", "open",
@@ -34,6 +40,9 @@ public final class CallbackParser {
     "spam_report", "report_spam",
     "reply", "route",
     "inbound", "route");
+
+  private record EventTime(long millis, String source, String ignored) {
+  }
 
   private CallbackParser() {
   }
@@ -102,31 +111,23 @@ public final class CallbackParser {
       ? address(firstText(text(data, "from"), text(envelope, "from")))
       : address(firstText(to, text(envelope, "to"), text(data, "to"), afterDollar(emailId)));
 
-    long eventTime = receivedAt;
-    String timeSource = "received";
-    Long itime = millis(envelope.getValue("itime"), true);
-    Long timestamp = millis(firstValue(envelope.getValue("timestamp"), data.getValue("timestamp")),
-      false);
-    if (itime != null) {
-      eventTime = itime;
-      timeSource = "itime";
-    } else if (timestamp != null) {
-      eventTime = timestamp;
-      timeSource = "timestamp";
-    }
+    EventTime time = eventTime(envelope, data, receivedAt);
+    long eventTime = time.millis();
+    String timeSource = time.source();
 
     String url = text(data, "url");
     String reason = firstText(error == null ? null : text(error, "message"),
       text(data, "message"));
     Integer subStatus = error == null ? null : integer(error.getValue("sub_stat"));
     String agent = agent(text(data, "explorer_name"), text(data, "os_name"));
-    // Hashed, so that a key made of long provider fields still fits the unique index.
+    // Hashed, so that a key made of long provider fields still fits the unique index. Without
+    // a usable time the body is the key, with the recipient's id when a target event splits.
     String dedupeKey = emailId != null && !"received".equals(timeSource)
       ? "event:" + sha256(emailId + "|" + type + "|" + eventTime
         + ("click".equals(type) ? "|" + url : ""))
-      : "sha256:" + sha256(rawText);
+      : "sha256:" + sha256(to == null ? rawText : rawText + "|" + emailId);
     return new Callback(type, emailId, text(envelope, "message_id"), ours, recipient, eventTime,
-      timeSource, url, text(data, "ip"), agent, reason, subStatus, dedupeKey, envelope,
+      timeSource, time.ignored(), url, text(data, "ip"), agent, reason, subStatus, dedupeKey, envelope,
       inbound ? inbound(envelope, data, emailId) : null);
   }
 
@@ -155,9 +156,58 @@ public final class CallbackParser {
       .put("rawMessageUrl", firstText(text(data, "raw_message_url"), text(data, "raw_url")));
   }
 
-  /** Epoch milliseconds; for timestamps, seconds below 10^12, and ISO-8601 text. */
+  /**
+   * The provider's itime, else its timestamp, else the receive time. A provider time that is
+   * unreadable or not plausible counts as missing; the first such value is kept as ignored.
+   */
+  private static EventTime eventTime(JsonObject envelope, JsonObject data, long receivedAt) {
+    Object itime = envelope.getValue("itime");
+    Object timestamp = firstValue(envelope.getValue("timestamp"), data.getValue("timestamp"));
+    Long fromItime = plausibleOrNull(millis(itime, true), receivedAt);
+    if (fromItime != null) {
+      return new EventTime(fromItime, "itime", null);
+    }
+    Long fromTimestamp = plausibleOrNull(millis(timestamp, false), receivedAt);
+    if (fromTimestamp != null) {
+      return new EventTime(fromTimestamp, "timestamp", ignored("itime", itime));
+    }
+    String ignored = itime != null ? ignored("itime", itime) : ignored("timestamp", timestamp);
+    return new EventTime(receivedAt, "received", ignored);
+  }
+
+  /**
+   * Whether a provider time can be an event's: not before 2000-01-01 (epoch 0 or a negative
+   * time is a missing or broken clock) and at most a day after the callback arrived (more
+   * than any clock skew; a time in the far future is a unit error, and PostgreSQL turns the
+   * farthest into infinity).
+   */
+  public static boolean plausible(long millis, long receivedAt) {
+    return millis >= EARLIEST_EVENT && millis - receivedAt <= MAX_AHEAD_MILLIS;
+  }
+
+  private static Long plausibleOrNull(Long millis, long receivedAt) {
+    return millis != null && plausible(millis, receivedAt) ? millis : null;
+  }
+
+  /** "itime=<raw value>", shortened, for the record and the log; null without a value. */
+  private static String ignored(String field, Object value) {
+    if (value == null) {
+      return null;
+    }
+    String raw = field + "=" + value;
+    return raw.length() > MAX_IGNORED ? raw.substring(0, MAX_IGNORED) + "..." : raw;
+  }
+
+  /**
+   * Epoch milliseconds; for timestamps, seconds below 10^12, and ISO-8601 text. Null when
+   * unreadable, or too far from now to be any time (beyond about 285,000 years).
+   */
   static Long millis(Object value, boolean alwaysMillis) {
     if (value instanceof Number number) {
+      // Also keeps raw * 1000 inside a long.
+      if (!(Math.abs(number.doubleValue()) < MAX_ABS_RAW)) {
+        return null;
+      }
       long raw = number.longValue();
       return alwaysMillis || raw >= 1_000_000_000_000L ? raw : raw * 1000;
     }

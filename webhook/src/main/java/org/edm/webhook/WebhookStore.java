@@ -18,7 +18,8 @@ import java.util.UUID;
 public final class WebhookStore {
 
   /** An outbox entry taken for applying. */
-  public record Pending(long eventId, int attempts, String type, JsonObject normalized) {
+  public record Pending(long eventId, int attempts, String type, JsonObject normalized,
+      long receivedAt) {
   }
 
   /** A callback request waiting to be stored. */
@@ -54,7 +55,7 @@ public final class WebhookStore {
       WHERE o.event_id IN (SELECT event_id FROM webhook.outbox WHERE next_attempt_at <= now()
                            ORDER BY event_id LIMIT $1 FOR UPDATE SKIP LOCKED)
         AND e.id = o.event_id
-      RETURNING o.event_id, o.attempts, e.event_type, e.normalized""";
+      RETURNING o.event_id, o.attempts, e.event_type, e.normalized, e.received_at""";
 
   private final Pool pool;
 
@@ -135,7 +136,8 @@ public final class WebhookStore {
   }
 
   private static JsonObject normalized(Callback callback) {
-    return callback.toTrackingEvent(0).put("inbound", callback.inbound());
+    return callback.toTrackingEvent(0).put("inbound", callback.inbound())
+      .put("ignoredTime", callback.ignoredTime());
   }
 
   public Future<List<Pending>> claim(int limit) {
@@ -143,7 +145,8 @@ public final class WebhookStore {
       List<Pending> pending = new ArrayList<>();
       rows.forEach(row -> pending.add(new Pending(row.getLong("event_id"),
         row.getInteger("attempts"), row.getString("event_type"),
-        (JsonObject) row.getValue("normalized"))));
+        (JsonObject) row.getValue("normalized"),
+        row.getOffsetDateTime("received_at").toInstant().toEpochMilli())));
       pending.sort((a, b) -> Long.compare(a.eventId(), b.eventId()));
       return pending;
     });

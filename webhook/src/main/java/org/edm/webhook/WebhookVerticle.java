@@ -97,12 +97,7 @@ public class WebhookVerticle extends VerticleBase {
     }
     String verified = verify(headers);
     Metrics.counter("edm.webhook.events.received").increment(callbacks.size());
-    for (Callback callback : callbacks) {
-      if ("received".equals(callback.timeSource())) {
-        LOG.warn("{} callback carries no itime or timestamp; using the time it arrived",
-          callback.type());
-      }
-    }
+    callbacks.forEach(WebhookVerticle::warnOfGuessedTime);
     return writer.write(new WebhookStore.Incoming(body, headers, verified, callbacks))
       .onSuccess(result -> {
         int duplicates = result.getInteger("duplicates");
@@ -178,6 +173,17 @@ public class WebhookVerticle extends VerticleBase {
     return callbacks;
   }
 
+  private static void warnOfGuessedTime(Callback callback) {
+    if (callback.ignoredTime() != null) {
+      LOG.warn("{} callback's time {} is unreadable or not plausible (before 2000 or over a "
+        + "day after arrival); using the time it arrived", callback.type(),
+        callback.ignoredTime());
+    } else if ("received".equals(callback.timeSource())) {
+      LOG.warn("{} callback carries no itime or timestamp; using the time it arrived",
+        callback.type());
+    }
+  }
+
   /**
    * Applies due outbox entries in event order; one drain at a time per instance. While
    * callbacks keep arriving, storing them comes first: after each full batch the drain rests
@@ -245,7 +251,8 @@ public class WebhookVerticle extends VerticleBase {
 
   /** Sends the effect to the concern that owns it; the future holds the matched message. */
   private Future<String> effect(WebhookStore.Pending entry) {
-    JsonObject event = entry.normalized().copy().put("eventId", entry.eventId());
+    JsonObject event = entry.normalized().copy().put("eventId", entry.eventId())
+      .put("eventTime", saneTime(entry));
     DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(10_000);
     if ("route".equals(entry.type())) {
       JsonObject inbound = event.getJsonObject("inbound", new JsonObject()).copy()
@@ -260,6 +267,16 @@ public class WebhookVerticle extends VerticleBase {
     event.remove("inbound");
     return vertx.eventBus().<JsonObject>request(TrackingAddresses.PROVIDER_EVENT, event, delivery)
       .map(reply -> reply.body().getString("messageId"));
+  }
+
+  /**
+   * Events stored before provider times were checked may hold an absurd one, which the
+   * ledger cannot store (an interval out of range, for ever): those take the receive time.
+   */
+  private static long saneTime(WebhookStore.Pending entry) {
+    Object time = entry.normalized().getValue("eventTime");
+    return time instanceof Number number && CallbackParser.plausible(number.longValue(),
+      entry.receivedAt()) ? number.longValue() : entry.receivedAt();
   }
 
   private Future<JsonObject> events(Message<JsonObject> message) {

@@ -55,6 +55,42 @@ class CallbackParserTest {
   }
 
   @Test
+  void takesTheReceiveTimeForProviderTimesBefore2000OrOverADayAheadAndKeepsThem() {
+    for (String itime : List.of("1e23", "-99999999999999", "0", "946684799999",
+        "\"abc\"", String.valueOf(RECEIVED + 86_400_001L))) {
+      Callback event = parse("{\"event_type\":\"opened\",\"email_id\":\"e\",\"itime\":"
+        + itime + "}").get(0);
+      assertThat(event.eventTime()).as(itime).isEqualTo(RECEIVED);
+      assertThat(event.timeSource()).as(itime).isEqualTo("received");
+      assertThat(event.ignoredTime()).as(itime).startsWith("itime=");
+    }
+    String huge = parse("{\"event_type\":\"opened\",\"itime\":1e23}").get(0).ignoredTime();
+    assertThat(Double.parseDouble(huge.substring("itime=".length()))).isEqualTo(1e23);
+    Callback edge = parse("{\"event_type\":\"opened\",\"itime\":946684800000}").get(0);
+    assertThat(edge.timeSource()).isEqualTo("itime");
+    assertThat(edge.ignoredTime()).isNull();
+    assertThat(parse("{\"event_type\":\"opened\",\"itime\":" + (RECEIVED + 86_400_000L)
+      + "}").get(0).timeSource()).isEqualTo("itime");
+
+    Callback fallback = parse("{\"event_type\":\"opened\",\"itime\":0,"
+      + "\"timestamp\":1714000009}").get(0);
+    assertThat(fallback.eventTime()).isEqualTo(1714000009000L);
+    assertThat(fallback.timeSource()).isEqualTo("timestamp");
+    assertThat(fallback.ignoredTime()).isEqualTo("itime=0");
+    assertThat(parse("{\"event_type\":\"opened\",\"timestamp\":-9223372036854775808}")
+      .get(0).ignoredTime()).isEqualTo("timestamp=-9223372036854775808");
+  }
+
+  @Test
+  void keepsTheRecipientsOfATargetEventApartWhenItHasNoUsableTime() {
+    List<Callback> events = parse("{\"itime\":0,\"status\":{\"message_status\":\"target\","
+      + "\"status_data\":{\"email_ids\":[\"m1$a@x.io\",\"m2$b@x.io\"],"
+      + "\"tos\":[\"a@x.io\",\"b@x.io\"]}}}");
+    assertThat(events).extracting(Callback::timeSource).containsOnly("received");
+    assertThat(events.get(0).dedupeKey()).isNotEqualTo(events.get(1).dedupeKey());
+  }
+
+  @Test
   void mapsTheFlatEventTypesToTheEnvelopeNames() {
     assertThat(parse("{\"event_type\":\"clicked\"}").get(0).type()).isEqualTo("click");
     assertThat(parse("{\"event_type\":\"bounced\"}").get(0).type()).isEqualTo("invalid_email");
