@@ -16,15 +16,18 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class SignatureVerifier {
 
-  /** The outcome: which recipe matched, or why none did. */
-  public record Result(boolean valid, String recipe, String reason) {
+  /**
+   * The outcome: which recipe matched, or why none did, in words and as a short label for
+   * metrics (missing_headers, timestamp_not_a_number, timestamp_outside_window, signature).
+   */
+  public record Result(boolean valid, String recipe, String reason, String label) {
 
     static Result ok(String recipe) {
-      return new Result(true, recipe, null);
+      return new Result(true, recipe, null, null);
     }
 
-    static Result refused(String reason) {
-      return new Result(false, null, reason);
+    static Result refused(String label, String reason) {
+      return new Result(false, null, reason, label);
     }
   }
 
@@ -42,10 +45,19 @@ public final class SignatureVerifier {
 
   public Result verify(String timestamp, String appKey, String signature, long nowMillis) {
     if (timestamp == null || timestamp.isBlank() || signature == null || signature.isBlank()) {
-      return Result.refused("missing X-WebHook-Timestamp or X-WebHook-Signature");
+      return Result.refused("missing_headers",
+        "missing X-WebHook-Timestamp or X-WebHook-Signature");
     }
-    if (windowSeconds > 0 && !withinWindow(timestamp.trim(), nowMillis)) {
-      return Result.refused("timestamp outside the accepted window");
+    if (windowSeconds > 0) {
+      Long millis = timestampMillis(timestamp.trim());
+      if (millis == null) {
+        return Result.refused("timestamp_not_a_number",
+          "X-WebHook-Timestamp is not a number of seconds or milliseconds");
+      }
+      if (Math.abs(nowMillis - millis) > windowSeconds * 1000) {
+        return Result.refused("timestamp_outside_window",
+          "timestamp outside the accepted window of " + windowSeconds + " seconds");
+      }
     }
     byte[] given = signature.trim().toLowerCase(Locale.ROOT).getBytes(StandardCharsets.US_ASCII);
     for (String secret : secrets) {
@@ -57,19 +69,16 @@ public final class SignatureVerifier {
         return Result.ok("hmac");
       }
     }
-    return Result.refused("signature does not match");
+    return Result.refused("signature", "signature does not match");
   }
 
-  /** Seconds or milliseconds, told apart by magnitude. */
-  private boolean withinWindow(String timestamp, long nowMillis) {
-    long value;
-    try {
-      value = Long.parseLong(timestamp);
-    } catch (NumberFormatException e) {
-      return false;
+  /** Seconds or milliseconds, told apart by magnitude; null when not a whole number. */
+  private static Long timestampMillis(String timestamp) {
+    if (!timestamp.matches("\\d{1,18}")) {
+      return null;
     }
-    long millis = value < 100_000_000_000L ? value * 1000 : value;
-    return Math.abs(nowMillis - millis) <= windowSeconds * 1000;
+    long value = Long.parseLong(timestamp);
+    return value < 100_000_000_000L ? value * 1000 : value;
   }
 
   private static boolean matches(byte[] given, String expected) {

@@ -138,7 +138,7 @@ public class WebhookVerticle extends VerticleBase {
       Metrics.counter("edm.webhook.verified", "recipe", result.recipe()).increment();
       return result.recipe();
     }
-    Metrics.counter("edm.webhook.rejected", "reason", "signature").increment();
+    Metrics.counter("edm.webhook.rejected", "reason", result.label()).increment();
     if ("report".equals(settings.mode())) {
       LOG.warn("callback signature check failed ({}); accepted in report mode", result.reason());
       return "failed";

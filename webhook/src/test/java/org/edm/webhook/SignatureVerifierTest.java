@@ -64,4 +64,20 @@ class SignatureVerifierTest {
     assertThat(windowed.verify("1714000000123", "email", "54e4b256823f5f7e701fb8ca0c706bdf",
       NOW - 400_000).valid()).isFalse();
   }
+
+  @Test
+  void saysWhenTheTimestampIsNotANumberAndLabelsEachRefusal() {
+    SignatureVerifier windowed = new SignatureVerifier(List.of(SECRET), "either", 300);
+    SignatureVerifier.Result word = windowed.verify("abc", "email", MD5, NOW);
+    assertThat(word.reason()).contains("not a number").doesNotContain("window");
+    assertThat(word.label()).isEqualTo("timestamp_not_a_number");
+    SignatureVerifier.Result stale = windowed.verify("1714000000", "email", MD5, NOW + 301_000);
+    assertThat(stale.reason()).contains("outside the accepted window");
+    assertThat(stale.label()).isEqualTo("timestamp_outside_window");
+    assertThat(windowed.verify("1714000000", "email", HMAC.replace('b', 'c'), NOW).label())
+      .isEqualTo("signature");
+    assertThat(windowed.verify(null, "email", MD5, NOW).label()).isEqualTo("missing_headers");
+    assertThat(new SignatureVerifier(List.of(SECRET), "either", 0)
+      .verify("abc", "email", MD5, NOW).label()).isEqualTo("signature");
+  }
 }
