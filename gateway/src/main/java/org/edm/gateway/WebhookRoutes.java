@@ -34,8 +34,9 @@ final class WebhookRoutes {
     List<String> paths = new ArrayList<>(settings.list("webhook.paths"));
     paths.add("/webhook/engagelab/:pathToken");
     for (String path : paths) {
-      router.get(path).handler(ctx -> Forwarding.json(ctx, 200,
-        new JsonObject().put("success", true)));
+      // EngageLab's URL check; answered like every other success, with a small data.
+      router.get(path).handler(ctx -> Forwarding.json(ctx, 200, new JsonObject()
+        .put("success", true).put("data", new JsonObject().put("ok", true))));
       router.post(path).handler(GatewayVerticle.JSON_BODY).handler(body).handler(this::callback);
     }
   }
@@ -66,9 +67,11 @@ final class WebhookRoutes {
   private JsonObject eventQuery(RoutingContext ctx) {
     JsonObject query = new JsonObject();
     String matched = ctx.request().getParam("matched");
+    String verified = ctx.request().getParam("verified");
     query.put("type", ctx.request().getParam("type"))
       .put("recipient", ctx.request().getParam("recipient"))
-      .put("matched", matched == null ? null : flag(matched, "matched"));
+      .put("matched", matched == null ? null : flag(matched, "matched"))
+      .put("verified", verified == null ? null : flag(verified, "verified"));
     String beforeId = ctx.request().getParam("beforeId");
     String limit = ctx.request().getParam("limit");
     if (beforeId != null) {

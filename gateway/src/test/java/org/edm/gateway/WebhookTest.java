@@ -11,6 +11,9 @@ import io.vertx.ext.web.client.HttpResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -91,7 +94,9 @@ class WebhookTest {
 
   @Test
   void answersUrlChecksAndRefusesMalformedOrOversizedBodies() {
-    assertThat(system.http.get("/webhook/engagelab").send().await().statusCode()).isEqualTo(200);
+    HttpResponse<Buffer> check = system.http.get("/webhook/engagelab").send().await();
+    assertThat(check.statusCode()).isEqualTo(200);
+    assertThat(check.bodyAsJsonObject().getJsonObject("data").getBoolean("ok")).isTrue();
     assertThat(system.http.post("/webhook/engagelab").send().await().statusCode()).isEqualTo(200);
     assertThat(system.http.post("/webhook").sendBuffer(Buffer.buffer("{}")).await()
       .statusCode()).isEqualTo(200);
@@ -152,9 +157,18 @@ class WebhookTest {
     assertThat(stats.getJsonObject("opens").getLong("unique")).isEqualTo(1);
     assertThat(stats.getJsonObject("clicks").getLong("provider")).isEqualTo(1);
 
-    // the reply waits in the outbox until the sessions concern takes it
+    // the reply waits in the outbox until the sessions concern takes it, its tries visible
     assertThat(count("SELECT count(*) FROM webhook.outbox o JOIN webhook.events e "
       + "ON e.id = o.event_id WHERE e.event_type = 'route'")).isEqualTo(1);
+    TestSystem.await("the reply's first try has failed", 10_000, () -> count(
+      "SELECT count(*) FROM webhook.outbox o JOIN webhook.events e ON e.id = o.event_id "
+        + "WHERE e.event_type = 'route' AND o.last_error IS NOT NULL") == 1);
+    JsonObject waiting = api("GET", "/api/webhook/events?type=route", null)
+      .getJsonObject("data").getJsonArray("events").getJsonObject(0);
+    assertThat(waiting.getInteger("attempts")).isPositive();
+    assertThat(waiting.getString("lastError")).contains("sessions.inbound");
+    assertThat(waiting.getString("nextAttemptAt")).isNotNull();
+    assertThat(waiting.getString("appliedAt")).isNull();
     assertThat(count(EVENTS_WITH_PAYLOAD + "WHERE event_type = 'route' "
       + "AND payload_json->'response'->'response_data'->>'text' LIKE 'Is the offer%'"))
       .isEqualTo(1);
@@ -320,16 +334,180 @@ class WebhookTest {
   }
 
   @Test
+  void listsCallbacksWhoseTextHeldALoneSurrogate() {
+    String lone = "{\"to\":\"lone@example.com\",\"itime\":1714000900000,\"response\":"
+      + "{\"event\":\"open\",\"response_data\":{\"email_id\":\"\\ud800\"}}}";
+    String inArray = "[" + lone.replace("lone@", "lone-array@").replace("\\ud800", "x\\udc00")
+      + "]";
+    for (String body : List.of(lone, inArray)) {
+      HttpResponse<Buffer> response = signedPost("/webhook/engagelab", body);
+      assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(200);
+    }
+
+    HttpResponse<Buffer> all = system.http.get("/api/webhook/events")
+      .bearerTokenAuthentication(admin).send().await();
+    assertThat(all.statusCode()).as(all.bodyAsString()).isEqualTo(200);
+    JsonObject single = onlyEvent("recipient=lone@example.com");
+    assertThat(single.getString("emailId")).isEqualTo("\uFFFD");
+    assertThat(single.getJsonObject("payload").getJsonObject("response")
+      .getJsonObject("response_data").getString("email_id")).isEqualTo("\uFFFD");
+    assertThat(onlyEvent("recipient=lone-array@example.com").getString("emailId"))
+      .isEqualTo("x\uFFFD");
+  }
+
+  @Test
+  void takesTheReceiveTimeForAbsurdProviderTimesAndKeepsThemVisible() {
+    String id = UUID.randomUUID().toString();
+    register(id, "absurd", "absurd@example.net", null);
+    long before = System.currentTimeMillis() - 1000;
+    Map<String, String> itimes = Map.of("delivered", "1e23", "open", "-99999999999999",
+      "click", "0");
+    itimes.forEach((type, itime) -> assertThat(signedPost("/webhook",
+      ours(id, type, 42).replace("\"itime\":42", "\"itime\":" + itime)).statusCode())
+      .isEqualTo(200));
+
+    TestSystem.await("the three events are applied", 10_000, () -> count(
+      APPLIED_EVENTS + "WHERE our_message_id = ?::uuid", id) == 3);
+    long after = System.currentTimeMillis() + 1000;
+    JsonObject times = message(id).getJsonObject("events");
+    for (String field : List.of("delivered", "opened", "clicked")) {
+      assertThat(java.time.Instant.parse(times.getString(field)).toEpochMilli()).as(field)
+        .isBetween(before, after);
+    }
+    JsonArray events = api("GET", "/api/webhook/events?type=open&limit=500", null)
+      .getJsonObject("data").getJsonArray("events");
+    JsonObject open = events.stream().map(JsonObject.class::cast)
+      .filter(event -> id.equals(event.getString("ourMessageId"))).findFirst().orElseThrow();
+    assertThat(open.getString("timeSource")).isEqualTo("received");
+    assertThat(open.getString("ignoredTime")).isEqualTo("itime=-99999999999999");
+    assertThat(open.getJsonObject("payload").getLong("itime")).isEqualTo(-99999999999999L);
+  }
+
+  @Test
+  void appliesAnEventStoredWithAnAbsurdTimeBeforeTimesWereChecked() throws SQLException {
+    String id = UUID.randomUUID().toString();
+    register(id, "stuck", "stuck@example.net", null);
+    long before = System.currentTimeMillis() - 1000;
+    UUID request = UUID.randomUUID();
+    String normalized = new JsonObject().put("type", "delivered").put("ourMessageId", id)
+      .put("recipient", "stuck@example.net").put("eventTime", Long.MAX_VALUE).encode();
+    long eventId;
+    try (Connection db = system.jdbc()) {
+      update(db, "INSERT INTO webhook.requests (id, body, headers, verified) "
+        + "VALUES (?::uuid, '{}', '{}', 'md5')", request.toString());
+      update(db, "INSERT INTO webhook.events (request_id, dedupe_key, event_type, "
+        + "our_message_id, recipient, event_time, time_source, normalized) VALUES (?::uuid, ?, "
+        + "'delivered', ?::uuid, 'stuck@example.net', 'infinity', 'itime', ?::jsonb)",
+        request.toString(), "stuck:" + id, id, normalized);
+      eventId = count("SELECT id FROM webhook.events WHERE dedupe_key = ?", "stuck:" + id);
+      update(db, "INSERT INTO webhook.outbox (event_id) VALUES (?)", eventId);
+    }
+
+    TestSystem.await("the stuck event is applied", 10_000, () -> count(
+      "SELECT count(*) FROM webhook.outcomes WHERE event_id = ?", eventId) == 1);
+    assertThat(java.time.Instant.parse(message(id).getJsonObject("events")
+      .getString("delivered")).toEpochMilli()).isBetween(before, System.currentTimeMillis());
+  }
+
+  @Test
+  void countsEachSignatureRefusalByItsReasonAndListsTheUnverifiedInReportMode() {
+    try (TestSystem report = TestSystem.start("webhook_report", Map.of(
+        "WEBHOOK_SECRET", SECRET,
+        "WEBHOOK_VERIFY_MODE", "report",
+        "WEBHOOK_TIMESTAMP_WINDOW", "300"))) {
+      double notNumber = rejected(report, "timestamp_not_a_number");
+      double stale = rejected(report, "timestamp_outside_window");
+      double signature = rejected(report, "signature");
+      String old = Long.toString(System.currentTimeMillis() / 1000 - 1000);
+      String now = Long.toString(System.currentTimeMillis() / 1000);
+      assertThat(postTo(report, event("delivered", "word@example.net", 1714001000000L),
+        "abc", hmac("abc"))).isEqualTo("failed");
+      assertThat(postTo(report, event("delivered", "stale@example.net", 1714001000001L),
+        old, hmac(old))).isEqualTo("failed");
+      assertThat(postTo(report, event("delivered", "good@example.net", 1714001000002L),
+        now, hmac(now))).isEqualTo("hmac");
+
+      assertThat(rejected(report, "timestamp_not_a_number")).isEqualTo(notNumber + 1);
+      assertThat(rejected(report, "timestamp_outside_window")).isEqualTo(stale + 1);
+      assertThat(rejected(report, "signature")).isEqualTo(signature);
+      String reportAdmin = report.adminToken();
+      assertThat(recipients(report, reportAdmin, "verified=false"))
+        .containsOnly("word@example.net", "stale@example.net");
+      assertThat(recipients(report, reportAdmin, "verified=true"))
+        .containsOnly("good@example.net");
+      JsonObject word = report.http.get("/api/webhook/events?recipient=word@example.net")
+        .bearerTokenAuthentication(reportAdmin).send().await().bodyAsJsonObject()
+        .getJsonObject("data").getJsonArray("events").getJsonObject(0);
+      assertThat(word.getString("verified")).isEqualTo("failed");
+    }
+  }
+
+  @Test
   void refusesMalformedAdminQueries() {
     HttpRequest<Buffer> replay = system.http.post("/api/webhook/events/replay")
       .bearerTokenAuthentication(admin);
     assertThat(replay.sendJsonObject(new JsonObject().put("fromId", "a").put("toId",
       new JsonArray())).await().statusCode()).isEqualTo(400);
+    for (JsonObject range : List.of(new JsonObject().put("fromId", 1.5).put("toId", 3),
+        new JsonObject().put("fromId", 1).put("toId", 3.5))) {
+      HttpResponse<Buffer> fraction = system.http.post("/api/webhook/events/replay")
+        .bearerTokenAuthentication(admin).sendJsonObject(range).await();
+      assertThat(fraction.statusCode()).as(range.encode()).isEqualTo(400);
+      assertThat(fraction.bodyAsJsonObject().getJsonObject("error").getString("message"))
+        .contains(range.getValue("fromId") instanceof Double ? "fromId" : "toId")
+        .contains("whole number");
+    }
     assertThat(system.http.post("/api/webhook/events/999999999/replay")
       .bearerTokenAuthentication(admin).send().await().statusCode()).isEqualTo(404);
-    for (String query : List.of("limit=0", "limit=99999999999", "matched=maybe", "limit=x")) {
+    for (String query : List.of("limit=0", "limit=99999999999", "matched=maybe", "limit=x",
+        "verified=maybe")) {
       assertThat(system.http.get("/api/webhook/events?" + query).bearerTokenAuthentication(admin)
         .send().await().statusCode()).as(query).isEqualTo(400);
+    }
+  }
+
+  private static JsonObject onlyEvent(String query) {
+    JsonArray events = api("GET", "/api/webhook/events?" + query, null).getJsonObject("data")
+      .getJsonArray("events");
+    assertThat(events).as(query).hasSize(1);
+    return events.getJsonObject(0);
+  }
+
+  /** Posts a callback to another system with the given headers; answers its verified. */
+  private static String postTo(TestSystem target, String body, String timestamp,
+      String signature) {
+    HttpResponse<Buffer> response = target.http.post("/webhook/engagelab")
+      .putHeader("X-WebHook-Timestamp", timestamp)
+      .putHeader("X-WebHook-AppKey", "email")
+      .putHeader("X-WebHook-Signature", signature)
+      .sendBuffer(Buffer.buffer(body)).await();
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(200);
+    return response.bodyAsJsonObject().getJsonObject("data").getString("verified");
+  }
+
+  private static List<String> recipients(TestSystem target, String token, String query) {
+    HttpResponse<Buffer> response = target.http.get("/api/webhook/events?" + query)
+      .bearerTokenAuthentication(token).send().await();
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(200);
+    return response.bodyAsJsonObject().getJsonObject("data").getJsonArray("events").stream()
+      .map(event -> ((JsonObject) event).getString("recipient")).toList();
+  }
+
+  /** edm_webhook_rejected_total for one reason as /metrics serves it; 0 before the first. */
+  private static double rejected(TestSystem target, String reason) {
+    String prefix = "edm_webhook_rejected_total{reason=\"" + reason + "\"} ";
+    return target.http.get("/metrics").send().await().bodyAsString().lines()
+      .filter(line -> line.startsWith(prefix))
+      .mapToDouble(line -> Double.parseDouble(line.substring(prefix.length())))
+      .findFirst().orElse(0);
+  }
+
+  private static void update(Connection db, String sql, Object... args) throws SQLException {
+    try (PreparedStatement statement = db.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        statement.setObject(i + 1, args[i]);
+      }
+      statement.executeUpdate();
     }
   }
 

@@ -7,12 +7,17 @@ public final class WebhookAddresses {
 
   /**
    * A callback as it arrived: {body (text), headers {lower-case name: value}, pathToken?}.
-   * Replies {stored, duplicates} once the events are durably stored; fails 401 when the
+   * Replies {stored, duplicates, verified} once the events are durably stored; fails 401 when the
    * signature check refuses it, 400 when the body is not JSON.
    */
   public static final String RECEIVE = "webhook.receive";
 
-  /** {type?, matched?, recipient?, afterId?, limit?}: stored callbacks, newest first (admin). */
+  /**
+   * {type?, matched?, recipient?, verified?, beforeId?, limit?}: stored callbacks, newest
+   * first (admin). verified false lists those whose signature failed or was not checked.
+   * Each event has verified (md5, hmac, failed, unverified), and while its effect waits in
+   * the outbox, attempts, nextAttemptAt and lastError.
+   */
   public static final String EVENTS = "webhook.events.list";
 
   /** {fromId, toId}: applies those stored callbacks' effects again (admin); effects are

@@ -174,9 +174,14 @@ public final class WebhookStore {
       .mapEmpty();
   }
 
+  /** Seconds until the next try after this many attempts: doubling, up to five minutes. */
+  static long retryDelaySeconds(int attempts) {
+    return Math.min(300, 1L << Math.min(attempts, 9));
+  }
+
   /** Tries again later, backing off up to five minutes. */
   public Future<Void> failed(long eventId, int attempts, String error) {
-    long delaySeconds = Math.min(300, 1L << Math.min(attempts, 9));
+    long delaySeconds = retryDelaySeconds(attempts);
     return pool.preparedQuery("""
           UPDATE webhook.outbox SET last_error = $2,
             next_attempt_at = now() + make_interval(secs => $3)
@@ -199,15 +204,22 @@ public final class WebhookStore {
       .map(rows -> rows.iterator().next().getLong(0));
   }
 
+  /** What to list; null means any. verified false: failed the check, or not checked. */
+  public record Query(String type, Boolean matched, String recipient, Boolean verified,
+      Long beforeId, int limit) {
+  }
+
   /** Stored callbacks, newest first, filtered as asked. */
-  public Future<JsonObject> list(String type, Boolean matched, String recipient, Long beforeId,
-      int limit) {
-    Tuple args = Tuple.of(type, matched, recipient, beforeId == null ? Long.MAX_VALUE : beforeId,
-      limit);
+  public Future<JsonObject> list(Query query) {
+    Tuple args = Tuple.of(query.type(), query.matched(), query.recipient(),
+      query.beforeId() == null ? Long.MAX_VALUE : query.beforeId(), query.limit(),
+      query.verified());
     return pool.preparedQuery("""
         SELECT e.id, e.event_type, e.email_id, e.provider_message_id, e.our_message_id,
                e.recipient, e.event_time, e.time_source, e.received_at, o.matched_message_id,
-               o.applied_at, b.last_error, coalesce(e.payload, r.body::jsonb) AS payload
+               o.applied_at, b.attempts, b.next_attempt_at, b.last_error, r.verified,
+               e.normalized->>'ignoredTime' AS ignored_time,
+               coalesce(e.payload, r.body::jsonb) AS payload
         FROM webhook.events e
         JOIN webhook.requests r ON r.id = e.request_id
         LEFT JOIN webhook.outcomes o ON o.event_id = e.id
@@ -216,6 +228,7 @@ public final class WebhookStore {
           AND ($2::bool IS NULL OR (o.matched_message_id IS NOT NULL) = $2)
           AND ($3::text IS NULL OR lower(e.recipient) = lower($3))
           AND e.id < $4
+          AND ($6::bool IS NULL OR (r.verified IN ('md5', 'hmac')) = $6)
         ORDER BY e.id DESC LIMIT $5""")
       .execute(args)
       .map(rows -> {
@@ -231,6 +244,7 @@ public final class WebhookStore {
     UUID ours = row.getUUID("our_message_id");
     UUID matched = row.getUUID("matched_message_id");
     OffsetDateTime applied = row.getOffsetDateTime("applied_at");
+    OffsetDateTime next = row.getOffsetDateTime("next_attempt_at");
     return new JsonObject()
       .put("id", row.getLong("id"))
       .put("type", row.getString("event_type"))
@@ -240,9 +254,13 @@ public final class WebhookStore {
       .put("recipient", row.getString("recipient"))
       .put("eventTime", row.getOffsetDateTime("event_time").toInstant().toString())
       .put("timeSource", row.getString("time_source"))
+      .put("ignoredTime", row.getString("ignored_time"))
       .put("receivedAt", row.getOffsetDateTime("received_at").toInstant().toString())
       .put("matchedMessageId", matched == null ? null : matched.toString())
       .put("appliedAt", applied == null ? null : applied.toInstant().toString())
+      .put("verified", row.getString("verified"))
+      .put("attempts", row.getInteger("attempts"))
+      .put("nextAttemptAt", next == null ? null : next.toInstant().toString())
       .put("lastError", row.getString("last_error"))
       .put("payload", row.getValue("payload"));
   }

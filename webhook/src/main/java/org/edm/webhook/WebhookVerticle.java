@@ -241,11 +241,24 @@ public class WebhookVerticle extends VerticleBase {
     });
   }
 
+  /**
+   * A failure is logged in one line, at warn on attempts 1, 2, 4, 8 and so on: an entry that
+   * keeps failing stays visible (attempts, lastError in the events list) without filling the
+   * log at every retry.
+   */
   private Future<String> applyOne(WebhookStore.Pending entry) {
     return effect(entry).onFailure(err -> {
       Metrics.counter("edm.webhook.apply.failures").increment();
-      LOG.debug("event {} not applied yet: {}", entry.eventId(), err.getMessage());
-      store.failed(entry.eventId(), entry.attempts(), String.valueOf(err.getMessage()));
+      String cause = String.valueOf(err.getMessage());
+      if (Integer.bitCount(entry.attempts()) == 1) {
+        LOG.warn("{} event {} not applied (attempt {}): {}; next try in {} s", entry.type(),
+          entry.eventId(), entry.attempts(), cause,
+          WebhookStore.retryDelaySeconds(entry.attempts()));
+      } else {
+        LOG.debug("{} event {} not applied (attempt {}): {}", entry.type(), entry.eventId(),
+          entry.attempts(), cause);
+      }
+      store.failed(entry.eventId(), entry.attempts(), cause);
     });
   }
 
@@ -286,24 +299,37 @@ public class WebhookVerticle extends VerticleBase {
     if (limit < 1 || limit > 500) {
       return BusErrors.badRequest("limit must be between 1 and 500");
     }
-    return store.list(query.getString("type"), query.getBoolean("matched"),
-      query.getString("recipient"), query.getLong("beforeId"), (int) limit);
+    return store.list(new WebhookStore.Query(query.getString("type"),
+      query.getBoolean("matched"), query.getString("recipient"), query.getBoolean("verified"),
+      query.getLong("beforeId"), (int) limit));
   }
 
   private Future<JsonObject> replay(Message<JsonObject> message) {
     requireAdmin(message);
-    Object from = message.body().getValue("fromId");
-    Object to = message.body().getValue("toId", from);
-    if (!(from instanceof Number first && to instanceof Number last)
-        || last.longValue() < first.longValue()) {
-      return BusErrors.badRequest("expected whole numbers fromId and toId, fromId <= toId");
+    long first = wholeNumber(message.body().getValue("fromId"), "fromId");
+    long last = message.body().getValue("toId") == null ? first
+      : wholeNumber(message.body().getValue("toId"), "toId");
+    if (last < first) {
+      return BusErrors.badRequest("toId must not be below fromId, got " + last + " < " + first);
     }
-    return store.replay(first.longValue(), last.longValue())
+    return store.replay(first, last)
       .compose(count -> count == 0
         ? BusErrors.<Integer>notFound("no stored callback with an id in that range")
         : Future.succeededFuture(count))
       .onSuccess(count -> vertx.runOnContext(v -> drainOutbox()))
       .map(count -> new JsonObject().put("queued", count));
+  }
+
+  /** A JSON number without a fraction (1.0 is one; 1.5 is not), within a long. */
+  private static long wholeNumber(Object value, String name) {
+    boolean whole = value instanceof Integer || value instanceof Long
+      || value instanceof Number number && Math.rint(number.doubleValue()) == number.doubleValue()
+        && Math.abs(number.doubleValue()) < 9e18;
+    if (!whole) {
+      throw BusErrors.of(400, name + " must be a whole number, got "
+        + (value == null ? "nothing" : "'" + value + "'"));
+    }
+    return ((Number) value).longValue();
   }
 
   private static void requireAdmin(Message<JsonObject> message) {
