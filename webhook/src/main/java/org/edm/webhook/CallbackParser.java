@@ -127,8 +127,8 @@ public final class CallbackParser {
         + ("click".equals(type) ? "|" + url : ""))
       : "sha256:" + sha256(to == null ? rawText : rawText + "|" + emailId);
     return new Callback(type, emailId, text(envelope, "message_id"), ours, recipient, eventTime,
-      timeSource, time.ignored(), url, text(data, "ip"), agent, reason, subStatus, dedupeKey, envelope,
-      inbound ? inbound(envelope, data, emailId) : null);
+      timeSource, time.ignored(), url, text(data, "ip"), agent, reason, subStatus, dedupeKey,
+      envelope, inbound ? inbound(envelope, data, emailId) : null);
   }
 
   /** The reply as the sessions concern takes it. */
