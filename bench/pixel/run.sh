@@ -4,7 +4,8 @@
 set -euo pipefail
 
 DURATION=${DURATION:-60}      # seconds of each measured wrk run
-WARMUP=${WARMUP:-5}           # seconds of EDM warm-up (JIT) before the measured run
+WARMUP=${WARMUP:-30}          # seconds of EDM warm-up before the measured run: the JIT (C2)
+                              # is still compiling for about 20 s under this load
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 MESSAGES=${MESSAGES:-1000}    # messages registered, each instrumented for one open pixel
@@ -121,10 +122,13 @@ field() { awk -v k="$1" '$1 == k { print $2; exit }' "$2"; }
 metric() { curl -sf "$EDM/metrics" | awk -v k="$1" '$1 == k { printf "%.0f", $2; f=1 } END { if (!f) print 0 }'; }
 # Every 5 s while EDM is measured: where the hits are (buffered in EDM = accepted - appended).
 timeline() {
-  echo "   t  accepted   dropped  appended persisted  stream-backlog"
-  while sleep 5; do curl -sf "$EDM/metrics" | awk -v t=$((SECONDS - T_START)) '
+  echo "   t  accepted   dropped  appended persisted  stream-backlog  redis-MB"
+  while sleep 5; do
+    local redis_mb
+    redis_mb=$(redis-cli INFO memory | awk -F: '$1 == "used_memory" { printf "%.0f", $2 / 1048576 }')
+    curl -sf "$EDM/metrics" | awk -v t=$((SECONDS - T_START)) -v r="$redis_mb" '
     /^edm_tracking_(hits|stream)_/ { split($1, k, "_"); v[k[4]] = $2 }
-    END { printf "%4d %9d %9d %9d %9d %9d\n", t, v["accepted"], v["dropped"], v["appended"], v["persisted"], v["backlog"] }'
+    END { printf "%4d %9d %9d %9d %9d %9d %9d\n", t, v["accepted"], v["dropped"], v["appended"], v["persisted"], v["backlog"], r }'
   done
 }
 # Mid-run, any other process busy on the machine (a build, tests) skews a 2-core benchmark.
@@ -153,8 +157,12 @@ drain() {  # drain TARGET: waits until tracking.hits holds TARGET rows or stops 
 }
 
 # --- 4. nginx first (its run must not overlap EDM's drain), then EDM warm-up and measured run
-log "nginx empty_gif, ${DURATION}s"
-bench "http://127.0.0.1:$NGINX_PORT" "$DURATION" "$WORK/wrk-nginx.txt"
+if [[ ${SKIP_NGINX:-0} == 1 ]]; then   # for quick A/B runs of EDM settings only
+  printf 'Requests/sec: 0\n' >"$WORK/wrk-nginx.txt"
+else
+  log "nginx empty_gif, ${DURATION}s"
+  bench "http://127.0.0.1:$NGINX_PORT" "$DURATION" "$WORK/wrk-nginx.txt"
+fi
 if ((WARMUP > 0)); then
   log "EDM warm-up, ${WARMUP}s"
   bench "$EDM" "$WARMUP" "$WORK/wrk-warmup.txt"
@@ -199,7 +207,7 @@ echo
 printf '%-34s %s\n' \
   "nginx empty_gif req/s" "$RPS_N" \
   "EDM /track/open req/s" "$RPS_E" \
-  "ratio EDM/nginx" "$(awk -v e="$RPS_E" -v n="$RPS_N" 'BEGIN { printf "%.3f", e / n }')" \
+  "ratio EDM/nginx" "$(awk -v e="$RPS_E" -v n="$RPS_N" 'BEGIN { if (n > 0) printf "%.3f", e / n; else printf "n/a" }')" \
   "EDM latency p50 / p99" "$(field 50% "$WORK/wrk-edm.txt") / $(field 99% "$WORK/wrk-edm.txt")" \
   "EDM wrk requests" "$REQS" \
   "accepted / dropped / unrouted" "$ACC / $DROPPED / $UNROUTED" \

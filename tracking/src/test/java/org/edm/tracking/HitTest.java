@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class HitTest {
@@ -42,9 +43,43 @@ class HitTest {
   }
 
   @Test
+  void anAgentRepeatedInAnEntryIsStoredOnceAndComesBackForEveryHit() {
+    String iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15";
+    String gmail = "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com)";
+    List<Hit> hits = List.of(
+      new Hit(null, UUID.randomUUID(), true, null, 1, "192.0.2.1", iphone, "person", Hit.PIXEL),
+      new Hit(null, UUID.randomUUID(), true, null, 2, "192.0.2.2", gmail, "proxy", Hit.PIXEL),
+      new Hit(null, UUID.randomUUID(), true, null, 3, "192.0.2.3", null, "bot", Hit.PIXEL),
+      new Hit(null, UUID.randomUUID(), true, null, 4, "192.0.2.4", gmail, "proxy", Hit.PIXEL),
+      new Hit(null, UUID.randomUUID(), true, null, 5, "192.0.2.5", iphone, "person", Hit.PIXEL));
+
+    String entry = Hit.encodeEntry(hits, 0, hits.size());
+    assertThat(entry.split(Pattern.quote(iphone), -1)).hasSize(2);
+    assertThat(entry.split(Pattern.quote(gmail), -1)).hasSize(2);
+    List<Hit> decoded = Hit.decodeEntry("5-0", entry);
+    for (int i = 0; i < hits.size(); i++) {
+      assertThat(decoded.get(i)).isEqualTo(hits.get(i).withStreamId("5-0/" + i));
+    }
+
+    // A slice starting mid-list refers to its own hits, not to the list's.
+    List<Hit> tail = Hit.decodeEntry("6-0", Hit.encodeEntry(hits, 3, 5));
+    assertThat(tail.get(0).userAgent()).isEqualTo(gmail);
+    assertThat(tail.get(1).userAgent()).isEqualTo(iphone);
+  }
+
+  @Test
+  void aReferenceToAnAgentNotInTheEntryIsMalformed() {
+    String record = "o\u001f" + UUID.randomUUID() + "\u001f1\u001fperson\u001f\u001f\u001f\u001d";
+    assertThatThrownBy(() -> Hit.decodeEntry("4-0", record + "0"))
+      .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Hit.decodeEntry("4-0", record + "x"))
+      .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void separatorsInAUserAgentCannotSplitAHit() {
-    String agent = Hit.withoutSeparators("Evil\u001eo\u001fAgent");
-    assertThat(agent).isEqualTo("Evil o Agent");
+    String agent = Hit.withoutSeparators("Evil\u001eo\u001fAg\u001dent");
+    assertThat(agent).isEqualTo("Evil o Ag ent");
     Hit hit = new Hit(null, UUID.randomUUID(), true, null, 1, null, agent, "person", Hit.PIXEL);
     assertThat(Hit.decodeEntry("9-0", Hit.encodeEntry(List.of(hit), 0, 1)))
       .containsExactly(hit.withStreamId("9-0"));
