@@ -5,7 +5,7 @@
 set -euo pipefail
 
 DURATION=${DURATION:-60}      # seconds of the pgbench run and of the measured wrk run
-WARMUP=${WARMUP:-10}          # seconds of EDM warm-up (JIT) before the measured run
+WARMUP=${WARMUP:-30}          # seconds of EDM warm-up (JIT: C2 compiles for ~20 s of load)
 CONNECTIONS=${CONNECTIONS:-64}  # wrk connections, and pgbench clients
 THREADS=${THREADS:-2}         # wrk threads, and pgbench -j
 EDM_PORT=${EDM_PORT:-18090}
@@ -106,7 +106,7 @@ end
 function request()
   n = n + 1
   local id = string.format("wh-%s-%d-%d", label, tid, n)
-  local itime = string.format("%.0f", itime0 + tid * 1000000000 + n)
+  local itime = string.format("%.0f", itime0 + tid * 10000000 + n)
   wrk.body = template:gsub("@ID@", id):gsub("@ITIME@", itime)
   return wrk.format()
 end

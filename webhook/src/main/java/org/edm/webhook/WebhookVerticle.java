@@ -21,6 +21,7 @@ import org.edm.common.BusService;
 import org.edm.common.Caller;
 import org.edm.common.Database;
 import org.edm.common.Settings;
+import org.edm.common.ThrottledWarning;
 import org.edm.sessions.SessionsAddresses;
 import org.edm.tracking.TrackingAddresses;
 import org.slf4j.Logger;
@@ -33,6 +34,9 @@ import org.slf4j.LoggerFactory;
 public class WebhookVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(WebhookVerticle.class);
+  // A sender can trigger these on every callback; metrics count each, the log one a minute.
+  private static final ThrottledWarning REFUSED = new ThrottledWarning(LOG, 60_000);
+  private static final ThrottledWarning GUESSED_TIME = new ThrottledWarning(LOG, 60_000);
 
   /** Event types whose effect lands in the tracking concern's ledger. */
   private static final Set<String> TRACKING_TYPES = Set.of("target", "sent", "delivered",
@@ -140,10 +144,11 @@ public class WebhookVerticle extends VerticleBase {
     }
     Metrics.counter("edm.webhook.rejected", "reason", result.label()).increment();
     if ("report".equals(settings.mode())) {
-      LOG.warn("callback signature check failed ({}); accepted in report mode", result.reason());
+      REFUSED.warn("callback signature check failed ({}); accepted in report mode",
+        result.reason());
       return "failed";
     }
-    LOG.warn("callback refused: {}", result.reason());
+    REFUSED.warn("callback refused: {}", result.reason());
     throw BusErrors.of(401, "webhook signature check failed: " + result.reason());
   }
 
@@ -175,11 +180,11 @@ public class WebhookVerticle extends VerticleBase {
 
   private static void warnOfGuessedTime(Callback callback) {
     if (callback.ignoredTime() != null) {
-      LOG.warn("{} callback's time {} is unreadable or not plausible (before 2000 or over a "
+      GUESSED_TIME.warn("{} callback's time {} is unreadable or not plausible (before 2000 or over a "
         + "day after arrival); using the time it arrived", callback.type(),
         callback.ignoredTime());
     } else if ("received".equals(callback.timeSource())) {
-      LOG.warn("{} callback carries no itime or timestamp; using the time it arrived",
+      GUESSED_TIME.warn("{} callback carries no itime or timestamp; using the time it arrived",
         callback.type());
     }
   }
