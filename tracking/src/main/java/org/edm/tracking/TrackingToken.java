@@ -85,14 +85,15 @@ public final class TrackingToken {
       return null;
     }
     byte[] payload;
-    byte[] mac;
     try {
       payload = DECODER.decode(token.substring(0, dot));
-      mac = DECODER.decode(token.substring(dot + 1));
     } catch (IllegalArgumentException e) {
       return null;
     }
-    if (payload.length < HEADER_BYTES || !MessageDigest.isEqual(mac, mac(payload))) {
+    // Compared as text, not as decoded bytes: base64's last character carries spare bits a
+    // decoder ignores, so several spellings decode alike, and only the issued one is genuine.
+    if (payload.length < HEADER_BYTES || !MessageDigest.isEqual(
+        sign(payload).getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {
       return null;
     }
     ByteBuffer buffer = ByteBuffer.wrap(payload);

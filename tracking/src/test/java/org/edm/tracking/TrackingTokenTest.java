@@ -38,4 +38,25 @@ class TrackingTokenTest {
 
     assertThat(tokens.verify(token)).isNull();
   }
+
+  @Test
+  void anyOtherSpellingOfATokenIsRefused() {
+    // The last character of each part holds spare bits that a base64 decoder ignores.
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    String click = tokens.click(UUID.randomUUID(), 7, "https://x.example/a");
+    String open = tokens.open(UUID.randomUUID(), 7);
+
+    for (String token : new String[] {click, open}) {
+      assertThat(tokens.verify(token)).isNotNull();
+      for (int position : new int[] {token.length() - 1, token.indexOf('.') - 1}) {
+        for (char c : alphabet.toCharArray()) {
+          String altered = token.substring(0, position) + c + token.substring(position + 1);
+          if (!altered.equals(token)) {
+            assertThat(tokens.verify(altered)).as(altered).isNull();
+          }
+        }
+      }
+      assertThat(tokens.verify(token + "=")).isNull();
+    }
+  }
 }
