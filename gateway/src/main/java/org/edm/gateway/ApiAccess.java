@@ -63,7 +63,14 @@ final class ApiAccess {
    * the row. The body waits until the check is done, as the token check lets it.
    */
   private void checkUser(RoutingContext ctx) {
-    long id = Long.parseLong(ctx.user().principal().getString("sub"));
+    long id;
+    try {
+      id = Long.parseLong(ctx.user().principal().getString("sub"));
+    } catch (NumberFormatException e) {
+      // Signed with our secret but not by our login: not a user we know.
+      ctx.fail(401);
+      return;
+    }
     HttpServerRequest request = ctx.request();
     if (!request.isEnded()) {
       request.pause();

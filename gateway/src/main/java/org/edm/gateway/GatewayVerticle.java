@@ -182,6 +182,12 @@ public class GatewayVerticle extends VerticleBase {
       ctx.fail(415);
       return;
     }
+    String encoding = ctx.request().getHeader(HttpHeaders.CONTENT_ENCODING);
+    if (encoding != null && !encoding.isBlank() && !"identity".equalsIgnoreCase(encoding.trim())) {
+      ctx.fail(BusErrors.of(415, "Content-Encoding " + encoding.trim()
+        + " is not accepted; send the body uncompressed"));
+      return;
+    }
     ctx.request().headers().set(HttpHeaders.CONTENT_TYPE, "application/json");
     ctx.next();
   }

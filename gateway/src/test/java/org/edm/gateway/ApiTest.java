@@ -6,6 +6,9 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.PubSecKeyOptions;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.multipart.MultipartForm;
 import java.util.Set;
@@ -72,6 +75,14 @@ class ApiTest {
     assertError(get("/api/campaigns/x/stats", "not.a.token"), 401, "authentication required");
     String forged = admin.substring(0, admin.lastIndexOf('.') + 1) + "AAAA";
     assertError(get("/api/campaigns/x/stats", forged), 401, "authentication required");
+    // Signed with the right secret but naming no user id, as no login of ours would.
+    JWTAuth jwt = JWTAuth.create(system.clientVertx, new JWTAuthOptions().addPubSecKey(
+      new PubSecKeyOptions().setAlgorithm("HS256").setBuffer("test-jwt-secret-api")));
+    for (JsonObject claims : new JsonObject[] {new JsonObject().put("sub", "admin"),
+        new JsonObject().put("role", "admin")}) {
+      assertError(get("/api/campaigns/x/stats", jwt.generateToken(claims)), 401,
+        "authentication required");
+    }
     assertError(get("/api/nothing-here", admin), 404, "no such resource");
   }
 
@@ -212,6 +223,10 @@ class ApiTest {
     assertError(multipart(HttpMethod.PUT, "/api/messages", admin), 405, "method not allowed");
     assertError(multipart(HttpMethod.PUT, "/api/auth/login", null), 405, "method not allowed");
     assertError(multipart(HttpMethod.POST, "/api/messages", admin), 415, "JSON body");
+    HttpResponse<Buffer> gzipped = system.http.post("/api/messages")
+      .bearerTokenAuthentication(admin).putHeader("Content-Encoding", "gzip")
+      .sendBuffer(Buffer.buffer(new byte[] {31, -117, 8, 0, 0, 0, 0, 0, 0, 3})).await();
+    assertError(gzipped, 415, "Content-Encoding gzip is not accepted");
     HttpResponse<Buffer> head = send(HttpMethod.HEAD, "/metrics", null, null);
     assertThat(head.statusCode()).isEqualTo(200);
     assertThat(head.getHeader("Content-Type")).startsWith("text/plain");

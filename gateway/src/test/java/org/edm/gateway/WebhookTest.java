@@ -106,6 +106,9 @@ class WebhookTest {
     assertThat(notJson.bodyAsJsonObject().getJsonObject("error").getString("message"))
       .contains("not valid JSON");
     assertThat(signedPost("/webhook/engagelab", "[1, 2]").statusCode()).isEqualTo(400);
+    // Unsigned, the sender learns nothing about how its body was read.
+    assertThat(system.http.post("/webhook/engagelab").sendBuffer(Buffer.buffer("{bad"))
+      .await().statusCode()).isEqualTo(401);
     HttpResponse<Buffer> huge = signedPost("/webhook/engagelab",
       new JsonObject().put("padding", "x".repeat(70_000)).encode());
     assertThat(huge.statusCode()).isEqualTo(413);

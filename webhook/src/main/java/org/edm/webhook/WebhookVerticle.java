@@ -6,6 +6,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -95,7 +96,14 @@ public class WebhookVerticle extends VerticleBase {
     checkPathToken(request.getString("pathToken"));
 
     // An empty POST, {} or []: EngageLab checking that the URL answers, unsigned.
-    List<Callback> callbacks = body.isBlank() ? List.of() : parse(body);
+    List<Callback> callbacks;
+    try {
+      callbacks = body.isBlank() ? List.of() : parse(body);
+    } catch (ReplyException malformed) {
+      // An unsigned sender hears 401, not what the parser made of its body.
+      verify(headers);
+      throw malformed;
+    }
     if (callbacks.isEmpty()) {
       return Future.succeededFuture(new JsonObject().put("stored", 0).put("duplicates", 0));
     }
@@ -180,8 +188,8 @@ public class WebhookVerticle extends VerticleBase {
 
   private static void warnOfGuessedTime(Callback callback) {
     if (callback.ignoredTime() != null) {
-      GUESSED_TIME.warn("{} callback's time {} is unreadable or not plausible (before 2000 or over a "
-        + "day after arrival); using the time it arrived", callback.type(),
+      GUESSED_TIME.warn("{} callback's time {} is unreadable or not plausible (before 2000 or "
+        + "over a day after arrival); using the time it arrived", callback.type(),
         callback.ignoredTime());
     } else if ("received".equals(callback.timeSource())) {
       GUESSED_TIME.warn("{} callback carries no itime or timestamp; using the time it arrived",
