@@ -140,6 +140,39 @@ class ApiTest {
   }
 
   @Test
+  void refusesAnIdRegisteredBeforeWithOtherDetails() {
+    String id = UUID.randomUUID().toString();
+    JsonObject ann = message(id, "autumn", "ann@example.com");
+    post("/api/messages", operator, new JsonArray().add(ann).encode());
+
+    String fresh = UUID.randomUUID().toString();
+    JsonArray moved = new JsonArray().add(message(fresh, "autumn", "cy@example.com"))
+      .add(message(id, "winter", "ann@example.com"));
+    assertError(post("/api/messages", operator, moved.encode()), 409,
+      "messages[1].campaignId: the id is already registered with a different campaignId");
+    JsonArray readdressed = new JsonArray().add(message(id, "autumn", "bea@example.com"));
+    assertError(post("/api/messages", operator, readdressed.encode()), 409,
+      "messages[0].recipient");
+    JsonArray withProvider = new JsonArray()
+      .add(ann.copy().put("providerMessageId", "p-1"));
+    assertError(post("/api/messages", operator, withProvider.encode()), 409,
+      "messages[0].providerMessageId");
+    assertError(post("/api/messages", otherOperator(),
+      new JsonArray().add(message(id, "someone-elses", "ann@example.com")).encode()), 409,
+      "already registered by another user");
+
+    JsonArray twice = new JsonArray().add(ann).add(message(id, "autumn", "dan@example.com"));
+    assertError(post("/api/messages", operator, twice.encode()), 400,
+      "messages[1].id: repeats messages[0] with different details");
+    // Nothing of a refused batch is kept: the fresh id went with it.
+    assertThat(system.queryLong("SELECT count(*) FROM tracking.messages WHERE id = ?::uuid",
+      fresh)).isZero();
+    JsonObject same = post("/api/messages", operator, new JsonArray().add(ann).add(ann).encode())
+      .bodyAsJsonObject().getJsonObject("data");
+    assertThat(same.getInteger("unchanged")).isEqualTo(2);
+  }
+
+  @Test
   void keepsCampaignsAndMessagesToTheirOwner() {
     String id = UUID.randomUUID().toString();
     post("/api/messages", operator, new JsonArray().add(message(id, "olivias", "x@y.io"))
@@ -269,10 +302,15 @@ class ApiTest {
     assertThat(routes).allSatisfy(route -> assertThat(route).isNotEmpty().doesNotContain(">"));
   }
 
-  /** A second operator, so that olivia's campaign is someone else's. */
-  private static String otherOperator() {
-    system.createUser("oscar", "oscar-password", "operator", true);
-    return system.login("oscar", "oscar-password");
+  private static String oscar;
+
+  /** A second operator, so that olivia's campaign is someone else's; created once. */
+  private static synchronized String otherOperator() {
+    if (oscar == null) {
+      system.createUser("oscar", "oscar-password", "operator", true);
+      oscar = system.login("oscar", "oscar-password");
+    }
+    return oscar;
   }
 
   private static JsonObject message(String id, String campaign, String recipient) {

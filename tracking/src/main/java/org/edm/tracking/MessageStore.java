@@ -38,6 +38,23 @@ public final class MessageStore {
       RETURNING campaign_id
       """;
 
+  // The first entry naming an id registered before with other details: registering again
+  // changes nothing, so a sender who meant something else must hear it.
+  private static final String CONFLICTS = """
+      SELECT r.ord - 1 AS entry,
+             CASE WHEN m.owner_id <> $5::int8 AND NOT $6::bool THEN 'owner'
+                  WHEN m.campaign_id <> r.campaign_id THEN 'campaignId'
+                  WHEN m.recipient <> r.recipient THEN 'recipient'
+                  ELSE 'providerMessageId' END AS field
+      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
+             WITH ORDINALITY AS r (id, campaign_id, recipient, provider, ord)
+      JOIN tracking.messages m ON m.id = r.id
+      WHERE (m.owner_id <> $5::int8 AND NOT $6::bool) OR m.campaign_id <> r.campaign_id
+         OR m.recipient <> r.recipient
+         OR (r.provider IS NOT NULL AND m.provider_message_id IS DISTINCT FROM r.provider)
+      ORDER BY r.ord LIMIT 1
+      """;
+
   private static final String COUNT_MESSAGES = """
       INSERT INTO tracking.campaign_stats AS s (campaign_id, messages)
       SELECT campaign_id, count(*) FROM unnest($1::text[]) AS t (campaign_id)
@@ -66,6 +83,7 @@ public final class MessageStore {
         ? BusErrors.<RowSet<Row>>forbidden("campaign " + foreign.iterator().next().getString(0)
           + " belongs to another user")
         : insertMessages(conn, caller, messages))
+      .compose(inserted -> refuseConflicts(conn, caller, messages).map(inserted))
       .compose(inserted -> countMessages(conn, inserted)
         .map(v -> new JsonObject()
           .put("registered", inserted.rowCount())
@@ -81,6 +99,28 @@ public final class MessageStore {
       messages.stream().map(NewMessage::recipient).toArray(String[]::new),
       messages.stream().map(NewMessage::providerId).toArray(String[]::new));
     return conn.preparedQuery(INSERT_MESSAGES).execute(args);
+  }
+
+  private Future<Void> refuseConflicts(SqlConnection conn, Caller caller,
+      List<NewMessage> messages) {
+    Tuple args = Tuple.tuple()
+      .addArrayOfUUID(messages.stream().map(NewMessage::id).toArray(UUID[]::new))
+      .addArrayOfString(messages.stream().map(NewMessage::campaignId).toArray(String[]::new))
+      .addArrayOfString(messages.stream().map(NewMessage::recipient).toArray(String[]::new))
+      .addArrayOfString(messages.stream().map(NewMessage::providerId).toArray(String[]::new))
+      .addLong(caller.userId())
+      .addBoolean(caller.isAdmin());
+    return conn.preparedQuery(CONFLICTS).execute(args).compose(rows -> {
+      if (rows.size() == 0) {
+        return Future.succeededFuture();
+      }
+      Row conflict = rows.iterator().next();
+      String where = "messages[" + conflict.getLong("entry") + "]";
+      String field = conflict.getString("field");
+      return BusErrors.fail(409, "owner".equals(field)
+        ? where + ".id: already registered by another user"
+        : where + "." + field + ": the id is already registered with a different " + field);
+    });
   }
 
   private Future<Void> countMessages(SqlConnection conn, RowSet<Row> inserted) {

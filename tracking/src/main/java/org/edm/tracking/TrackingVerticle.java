@@ -12,8 +12,10 @@ import io.vertx.redis.client.Request;
 import io.vertx.sqlclient.Pool;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.edm.common.BusErrors;
@@ -159,8 +161,15 @@ public class TrackingVerticle extends VerticleBase {
       return BusErrors.badRequest("at most " + MAX_MESSAGES_PER_REQUEST + " messages a request");
     }
     List<MessageStore.NewMessage> parsed = new ArrayList<>(entries.size());
+    Map<UUID, Integer> firstEntry = new HashMap<>();
     for (int i = 0; i < entries.size(); i++) {
-      parsed.add(parseMessage(i, entries.getValue(i)));
+      MessageStore.NewMessage entry = parseMessage(i, entries.getValue(i));
+      Integer first = firstEntry.putIfAbsent(entry.id(), i);
+      if (first != null && !parsed.get(first).equals(entry)) {
+        throw BusErrors.of(400, "messages[" + i + "].id: repeats messages[" + first
+          + "] with different details");
+      }
+      parsed.add(entry);
     }
     return messages.register(caller, parsed);
   }
