@@ -8,6 +8,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -47,6 +48,8 @@ final class ImageRoutes {
   private static final AtomicLong IN_FLIGHT_BYTES = new AtomicLong();
   private static final long ABANDONED_AFTER_MS = 10 * 60_000;
   private static final Logger LOG = LoggerFactory.getLogger(ImageRoutes.class);
+  /** Set once the body handler passed the request on, or once it was answered as cut off. */
+  private static final String BODY_READ = "edm.upload.bodyRead";
 
   private final Vertx vertx;
   private final ApiAccess api;
@@ -121,6 +124,10 @@ final class ImageRoutes {
   }
 
   private void upload(RoutingContext ctx) {
+    if (ctx.get(BODY_READ) != null) {
+      return; // already answered as cut off
+    }
+    ctx.put(BODY_READ, true);
     List<FileUpload> files = ctx.fileUploads();
     boolean many = files.stream().anyMatch(file -> file.name().equals("images"));
     if (files.isEmpty() || files.stream().anyMatch(file -> !FIELDS.contains(file.name()))) {
@@ -213,7 +220,30 @@ final class ImageRoutes {
    */
   private void describeLimit(RoutingContext ctx) {
     ctx.put(Forwarding.TOO_LARGE, tooLarge);
+    watchForCutMultipart(ctx);
     ctx.next();
+  }
+
+  /**
+   * vertx-web's body handler waits for every file part to end, so a body that ends inside a
+   * part (no closing boundary) would hang until the idle timeout closed the connection
+   * unanswered. Once the request has ended and the body handler has still not passed it on
+   * two seconds later (its last file writes are done by then), the client hears what was
+   * wrong.
+   */
+  private void watchForCutMultipart(RoutingContext ctx) {
+    HttpServerRequest request = ctx.request();
+    int[] ticksSinceEnd = {0};
+    long timer = vertx.setPeriodic(500, id -> {
+      if (ctx.response().ended() || ctx.get(BODY_READ) != null) {
+        vertx.cancelTimer(id);
+      } else if (request.isEnded() && ++ticksSinceEnd[0] >= 4) {
+        vertx.cancelTimer(id);
+        ctx.put(BODY_READ, false);
+        ctx.fail(BusErrors.of(400, "the multipart body ended without its closing boundary"));
+      }
+    });
+    ctx.addEndHandler(done -> vertx.cancelTimer(timer));
   }
 
   private Handler<RoutingContext> forward(String address,

@@ -201,6 +201,19 @@ class ImagingApiTest {
   }
 
   @Test
+  void answersAMultipartBodyCutBeforeItsClosingBoundaryAtOnce() {
+    String cut = "--zz\r\nContent-Disposition: form-data; name=\"image\"; filename=\"x.png\"\r\n"
+      + "Content-Type: image/png\r\n\r\nabc";
+    HttpResponse<Buffer> response = system.http.post("/api/images")
+      .bearerTokenAuthentication(operator)
+      .putHeader("Content-Type", "multipart/form-data; boundary=zz")
+      .timeout(10_000)
+      .sendBuffer(Buffer.buffer(cut)).await();
+    assertError(response, 400, "closing boundary");
+    assertThat(get("/health", null).statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void requiresLoginAndWriteAccessToUpload() {
     assertError(upload(null, "image", "a.png", TestImages.palettePng(8)), 401, "authentication");
     assertError(upload(reader, "image", "a.png", TestImages.palettePng(8)), 403, "read-only");
