@@ -242,6 +242,19 @@ public final class Launcher {
     }
   }
 
+  /** A local base URL on another port: most likely EDM_HTTP_PORT changed and it did not. */
+  static boolean pointsAtAnotherLocalPort(String baseUrl, int port) {
+    try {
+      java.net.URI uri = java.net.URI.create(baseUrl);
+      String host = uri.getHost();
+      int linked = uri.getPort() >= 0 ? uri.getPort() : "https".equals(uri.getScheme()) ? 443 : 80;
+      return host != null && (host.equals("localhost") || host.equals("127.0.0.1")
+        || host.equals("[::1]")) && linked != port;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
   private static void logSummary(Vertx vertx, Settings settings, Set<Role> roles, PgUrl pg,
       boolean clustered) {
     List<String> deployed = new ArrayList<>();
@@ -250,8 +263,13 @@ public final class Launcher {
     }
     LOG.info("started roles [{}]", String.join(", ", deployed));
     if (roles.contains(Role.GATEWAY)) {
-      LOG.info("HTTP on port {}, tracking links under {}", settings.integer("http.port", 0, 65535),
-        settings.string("tracking.baseUrl"));
+      int port = settings.integer("http.port", 0, 65535);
+      String baseUrl = settings.string("tracking.baseUrl");
+      LOG.info("HTTP on port {}, tracking links under {}", port, baseUrl);
+      if (pointsAtAnotherLocalPort(baseUrl, port)) {
+        LOG.warn("tracking links point at {}, not at this process's port {}: set "
+          + "TRACKING_BASE_URL to the address mail clients reach", baseUrl, port);
+      }
     }
     LOG.info("PostgreSQL {}, Redis {}", pg.where(),
       RedisClients.where(settings.string("redis.url")));

@@ -15,6 +15,16 @@ import org.junit.jupiter.api.Test;
 class StartupTest {
 
   @Test
+  void noticesTrackingLinksThatPointAtAnotherLocalPort() {
+    assertThat(Launcher.pointsAtAnotherLocalPort("http://localhost:8080", 18990)).isTrue();
+    assertThat(Launcher.pointsAtAnotherLocalPort("http://127.0.0.1", 8080)).isTrue();
+    assertThat(Launcher.pointsAtAnotherLocalPort("http://localhost:8080", 8080)).isFalse();
+    // Behind a proxy or a public name the port differs on purpose.
+    assertThat(Launcher.pointsAtAnotherLocalPort("https://t.example.com", 8080)).isFalse();
+    assertThat(Launcher.pointsAtAnotherLocalPort("http://localhost:80", 80)).isFalse();
+  }
+
+  @Test
   void namesTheKeyOfAMalformedSetting() {
     assertThatThrownBy(() -> Launcher.start(Map.of("EDM_HTTP_PORT", "eighty")))
       .isInstanceOf(ConfigException.class)
