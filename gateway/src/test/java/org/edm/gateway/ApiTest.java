@@ -170,6 +170,19 @@ class ApiTest {
     JsonObject same = post("/api/messages", operator, new JsonArray().add(ann).add(ann).encode())
       .bodyAsJsonObject().getJsonObject("data");
     assertThat(same.getInteger("unchanged")).isEqualTo(2);
+
+    // Case aside, an address is the same; a provider id left out asks for nothing.
+    String bo = UUID.randomUUID().toString();
+    JsonObject withId = message(bo, "autumn", "bo@example.com").put("providerMessageId", "p-9");
+    JsonArray loose = new JsonArray().add(withId)
+      .add(message(bo, "autumn", "Bo@EXAMPLE.com"));
+    assertThat(post("/api/messages", operator, loose.encode()).statusCode()).isEqualTo(200);
+    JsonObject again = post("/api/messages", operator, new JsonArray()
+      .add(message(bo, "autumn", "BO@example.com")).encode()).bodyAsJsonObject();
+    assertThat(again.getJsonObject("data").getInteger("unchanged")).isEqualTo(1);
+    JsonArray otherId = new JsonArray().add(withId.copy().put("providerMessageId", "p-10"));
+    assertError(post("/api/messages", operator, otherId.encode()), 409,
+      "messages[0].providerMessageId");
   }
 
   @Test

@@ -19,6 +19,16 @@ public final class MessageStore {
 
   /** A message to register, already validated. */
   public record NewMessage(UUID id, String campaignId, String recipient, String providerId) {
+
+    /**
+     * Whether a later entry asks for nothing this one does not say: the same campaign, the
+     * same address (case aside), and the same provider id unless it leaves that out.
+     */
+    public boolean sameAs(NewMessage later) {
+      return id.equals(later.id) && campaignId.equals(later.campaignId)
+        && recipient.equalsIgnoreCase(later.recipient)
+        && (later.providerId == null || later.providerId.equals(providerId));
+    }
   }
 
   private static final String CLAIM_CAMPAIGNS = """
@@ -44,13 +54,13 @@ public final class MessageStore {
       SELECT r.ord - 1 AS entry,
              CASE WHEN m.owner_id <> $5::int8 AND NOT $6::bool THEN 'owner'
                   WHEN m.campaign_id <> r.campaign_id THEN 'campaignId'
-                  WHEN m.recipient <> r.recipient THEN 'recipient'
+                  WHEN lower(m.recipient) <> lower(r.recipient) THEN 'recipient'
                   ELSE 'providerMessageId' END AS field
       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
              WITH ORDINALITY AS r (id, campaign_id, recipient, provider, ord)
       JOIN tracking.messages m ON m.id = r.id
       WHERE (m.owner_id <> $5::int8 AND NOT $6::bool) OR m.campaign_id <> r.campaign_id
-         OR m.recipient <> r.recipient
+         OR lower(m.recipient) <> lower(r.recipient)
          OR (r.provider IS NOT NULL AND m.provider_message_id IS DISTINCT FROM r.provider)
       ORDER BY r.ord LIMIT 1
       """;

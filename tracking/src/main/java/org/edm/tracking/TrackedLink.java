@@ -55,7 +55,8 @@ public final class TrackedLink {
     int colon = hostPort.indexOf(':');
     String host = colon < 0 ? hostPort : hostPort.substring(0, colon);
     String port = colon < 0 ? "" : hostPort.substring(colon);
-    if (!port.matches("(:\\d{1,5})?")) {
+    if (!port.matches("(:\\d{1,5})?")
+        || (!port.isEmpty() && Integer.parseInt(port.substring(1)) > 65_535)) {
       return null;
     }
     try {

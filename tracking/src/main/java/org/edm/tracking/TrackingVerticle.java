@@ -165,7 +165,7 @@ public class TrackingVerticle extends VerticleBase {
     for (int i = 0; i < entries.size(); i++) {
       MessageStore.NewMessage entry = parseMessage(i, entries.getValue(i));
       Integer first = firstEntry.putIfAbsent(entry.id(), i);
-      if (first != null && !parsed.get(first).equals(entry)) {
+      if (first != null && !parsed.get(first).sameAs(entry)) {
         throw BusErrors.of(400, "messages[" + i + "].id: repeats messages[" + first
           + "] with different details");
       }

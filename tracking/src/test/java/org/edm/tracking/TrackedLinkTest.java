@@ -15,6 +15,14 @@ class TrackedLinkTest {
   }
 
   @Test
+  void leavesALinkWithAnImpossiblePortUntracked() {
+    assertThat(TrackedLink.normalize("HTTPS://EXAMPLE.com:99999/")).isNull();
+    assertThat(TrackedLink.normalize("https://example.com:65536/")).isNull();
+    assertThat(TrackedLink.normalize("https://example.com:65535/"))
+      .isEqualTo("https://example.com:65535/");
+  }
+
+  @Test
   void percentEncodesWhatCannotTravelInALocationHeader() {
     assertThat(TrackedLink.normalize("https://shop.example/春?x=🌸&n=ü"))
       .isEqualTo("https://shop.example/%E6%98%A5?x=%F0%9F%8C%B8&n=%C3%BC");
