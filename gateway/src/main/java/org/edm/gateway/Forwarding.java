@@ -8,7 +8,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.function.Function;
 import org.edm.common.BusErrors;
-import org.edm.common.Caller;
 
 /** Turns an authenticated request into an event-bus request and the reply into JSON. */
 final class Forwarding {
@@ -34,7 +33,7 @@ final class Forwarding {
         return;
       }
       vertx.eventBus().<JsonObject>request(address, request,
-          caller(ctx).deliveryOptions().setSendTimeout(API_TIMEOUT_MS))
+          ApiAccess.caller(ctx).deliveryOptions().setSendTimeout(API_TIMEOUT_MS))
         .onSuccess(reply -> json(ctx, 200,
           new JsonObject().put("success", true).put("data", reply.body())))
         .onFailure(ctx::fail);
@@ -49,11 +48,6 @@ final class Forwarding {
     if (nul) {
       throw BusErrors.of(400, "text may not contain NUL characters");
     }
-  }
-
-  /** The caller with the role the users table gives it now. */
-  static Caller caller(RoutingContext ctx) {
-    return ApiAccess.caller(ctx);
   }
 
   static void json(RoutingContext ctx, int status, JsonObject body) {

@@ -48,7 +48,8 @@ final class ImageRoutes {
   private static final AtomicLong IN_FLIGHT_BYTES = new AtomicLong();
   private static final long ABANDONED_AFTER_MS = 10 * 60_000;
   private static final Logger LOG = LoggerFactory.getLogger(ImageRoutes.class);
-  /** Set once the body handler passed the request on, or once it was answered as cut off. */
+  /** Set once the body handler passed the request on, or once it was answered as cut off:
+   *  whichever comes second does nothing. */
   private static final String BODY_READ = "edm.upload.bodyRead";
 
   private final Vertx vertx;
@@ -83,7 +84,7 @@ final class ImageRoutes {
       // the request meanwhile. vertx-web refuses a body handler after an authentication
       // handler on one route, so it is called from a handler of our own.
       api.guard(router.post(path))
-        .handler(this::describeLimit)
+        .handler(this::prepareUpload)
         .handler(multipart::handle)
         .handler(this::upload);
     }
@@ -147,7 +148,7 @@ final class ImageRoutes {
       return;
     }
     ctx.addEndHandler(ended -> IN_FLIGHT_BYTES.addAndGet(-bytes));
-    Caller caller = caller(ctx);
+    Caller caller = ApiAccess.caller(ctx);
     List<Future<JsonObject>> results = files.stream().map(file -> send(caller, file)).toList();
     if (!many) {
       results.get(0)
@@ -214,11 +215,11 @@ final class ImageRoutes {
   }
 
   /**
-   * The body handler refuses a body over its limit with a bare 413; the failure handler says
-   * what the limit is. (A failure handler on this route would match again on failure and add
-   * the path to the metrics label twice.)
+   * Ahead of the body handler: it refuses a body over its limit with a bare 413, so the
+   * failure handler is given what the limit is (a failure handler on this route would match
+   * again on failure and add the path to the metrics label twice); and a cut body is watched.
    */
-  private void describeLimit(RoutingContext ctx) {
+  private void prepareUpload(RoutingContext ctx) {
     ctx.put(Forwarding.TOO_LARGE, tooLarge);
     watchForCutMultipart(ctx);
     ctx.next();
@@ -239,7 +240,7 @@ final class ImageRoutes {
         vertx.cancelTimer(id);
       } else if (request.isEnded() && ++ticksSinceEnd[0] >= 4) {
         vertx.cancelTimer(id);
-        ctx.put(BODY_READ, false);
+        ctx.put(BODY_READ, true);
         ctx.fail(BusErrors.of(400, "the multipart body ended without its closing boundary"));
       }
     });
@@ -253,10 +254,6 @@ final class ImageRoutes {
 
   private static JsonObject idOnly(RoutingContext ctx) {
     return new JsonObject().put("id", ctx.pathParam("id"));
-  }
-
-  private static Caller caller(RoutingContext ctx) {
-    return Forwarding.caller(ctx);
   }
 
   /**

@@ -93,7 +93,9 @@ public final class MessageStore {
         ? BusErrors.<RowSet<Row>>forbidden("campaign " + foreign.iterator().next().getString(0)
           + " belongs to another user")
         : insertMessages(conn, caller, messages))
-      .compose(inserted -> refuseConflicts(conn, caller, messages).map(inserted))
+      // Every entry new: nothing registered before to compare with.
+      .compose(inserted -> inserted.rowCount() == messages.size() ? Future.succeededFuture(inserted)
+        : refuseConflicts(conn, caller, messages).map(inserted))
       .compose(inserted -> countMessages(conn, inserted)
         .map(v -> new JsonObject()
           .put("registered", inserted.rowCount())
